@@ -1,0 +1,60 @@
+"""The chart-of-accounts template seeded into every new book (ARCHITECTURE section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import AccountType as T
+from .models import SubledgerKind as S
+
+
+@dataclass(frozen=True)
+class AccountTemplate:
+    code: str
+    name: str
+    type: str
+    subledger: str = ""
+    compartment: str = ""
+
+
+BANK_REVOLVING = "1000"
+BANK_GRANT = "1010"
+LOANS_PRINCIPAL = "1200"
+INTEREST_RECEIVABLE = "1210"
+FEES_RECEIVABLE = "1220"
+INTEREST_ACCRUED = "1230"
+SUSPENSE = "1900"
+GRANTS_PAYABLE = "2000"
+CAPITAL_REVOLVING = "3000"
+CAPITAL_GRANT = "3010"
+INTEREST_INCOME = "4000"
+FEE_INCOME = "4100"
+GRANTS_EXPENSE = "5000"
+LOAN_LOSSES = "5100"
+
+DEFAULT_CHART: tuple[AccountTemplate, ...] = (
+    AccountTemplate(BANK_REVOLVING, "Bank, revolverend compartiment", T.ASSET, "", "revolving"),
+    AccountTemplate(BANK_GRANT, "Bank, subsidiecompartiment", T.ASSET, "", "grant"),
+    AccountTemplate(
+        LOANS_PRINCIPAL, "Vorderingen leningen, hoofdsom", T.ASSET, S.CONTRACT, "revolving"
+    ),
+    AccountTemplate(INTEREST_RECEIVABLE, "Te ontvangen rente", T.ASSET, S.CONTRACT, "revolving"),
+    AccountTemplate(
+        FEES_RECEIVABLE, "Te ontvangen kosten en premies", T.ASSET, S.CONTRACT, "revolving"
+    ),
+    AccountTemplate(
+        INTEREST_ACCRUED, "Opgelopen, nog niet vervallen rente", T.ASSET, S.CONTRACT, "revolving"
+    ),
+    AccountTemplate(SUSPENSE, "Nog niet toegewezen ontvangsten", T.LIABILITY, S.PARTY, ""),
+    AccountTemplate(GRANTS_PAYABLE, "Te betalen subsidies", T.LIABILITY, S.CONTRACT, "grant"),
+    AccountTemplate(
+        CAPITAL_REVOLVING, "Kapitaal, revolverend compartiment", T.EQUITY, S.PARTY, "revolving"
+    ),
+    AccountTemplate(CAPITAL_GRANT, "Kapitaal, subsidiecompartiment", T.EQUITY, S.PARTY, "grant"),
+    AccountTemplate(INTEREST_INCOME, "Rentebaten", T.INCOME, S.CONTRACT, "revolving"),
+    AccountTemplate(FEE_INCOME, "Baten uit kosten en premies", T.INCOME, S.CONTRACT, "revolving"),
+    AccountTemplate(GRANTS_EXPENSE, "Subsidielasten", T.EXPENSE, S.CONTRACT, "grant"),
+    AccountTemplate(
+        LOAN_LOSSES, "Afboekingen en kwijtschelding leningen", T.EXPENSE, S.CONTRACT, "revolving"
+    ),
+)

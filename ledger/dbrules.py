@@ -1,0 +1,121 @@
+"""Database-level guards of the ledger, for PostgreSQL and SQLite.
+
+- Journal entries, journal lines and audit events are append-only: UPDATE and DELETE are
+  refused by triggers, also through raw SQL.
+- On PostgreSQL a deferred constraint trigger refuses, at commit, an entry with fewer than
+  two lines or whose debits and credits differ in any currency.
+
+The migration ``0002_dbrules`` installs these; :func:`install` and :func:`uninstall` are
+also used by the test suite on SQLite, whose test flush deletes rows.
+"""
+
+from __future__ import annotations
+
+APPEND_ONLY_TABLES = ("ledger_journalentry", "ledger_journalline", "ledger_auditevent")
+
+POSTGRES_INSTALL = [
+    """
+    CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$
+    BEGIN
+        RAISE EXCEPTION 'ledger: % of %.% is refused: the ledger is append-only, post a reversal',
+            TG_OP, TG_TABLE_NAME, OLD.id
+            USING ERRCODE = 'restrict_violation';
+    END;
+    $$ LANGUAGE plpgsql;
+    """,
+    *[
+        f"""
+        CREATE TRIGGER {table}_append_only
+        BEFORE UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+        """
+        for table in APPEND_ONLY_TABLES
+    ],
+    """
+    CREATE OR REPLACE FUNCTION ledger_check_entry_balanced() RETURNS trigger AS $$
+    DECLARE
+        checked_entry bigint;
+        line_count integer;
+        off_currency text;
+    BEGIN
+        IF TG_TABLE_NAME = 'ledger_journalentry' THEN
+            checked_entry := NEW.id;
+        ELSE
+            checked_entry := NEW.entry_id;
+        END IF;
+        SELECT count(*) INTO line_count FROM ledger_journalline WHERE entry_id = checked_entry;
+        IF line_count < 2 THEN
+            RAISE EXCEPTION 'ledger: entry % has % line(s); an entry needs at least two',
+                checked_entry, line_count USING ERRCODE = 'check_violation';
+        END IF;
+        SELECT currency INTO off_currency FROM ledger_journalline
+            WHERE entry_id = checked_entry
+            GROUP BY currency HAVING sum(debit) <> sum(credit) LIMIT 1;
+        IF off_currency IS NOT NULL THEN
+            RAISE EXCEPTION 'ledger: entry % does not balance in %', checked_entry, off_currency
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NULL;
+    END;
+    $$ LANGUAGE plpgsql;
+    """,
+    """
+    CREATE CONSTRAINT TRIGGER ledger_journalline_balanced
+    AFTER INSERT ON ledger_journalline
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_balanced();
+    """,
+    """
+    CREATE CONSTRAINT TRIGGER ledger_journalentry_balanced
+    AFTER INSERT ON ledger_journalentry
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_balanced();
+    """,
+]
+
+POSTGRES_UNINSTALL = [
+    *[f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in APPEND_ONLY_TABLES],
+    "DROP TRIGGER IF EXISTS ledger_journalline_balanced ON ledger_journalline;",
+    "DROP TRIGGER IF EXISTS ledger_journalentry_balanced ON ledger_journalentry;",
+    "DROP FUNCTION IF EXISTS ledger_check_entry_balanced();",
+    "DROP FUNCTION IF EXISTS ledger_refuse_change();",
+]
+
+SQLITE_INSTALL = [
+    f"""
+    CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
+    BEFORE {op} ON {table}
+    BEGIN
+        SELECT RAISE(ABORT, 'ledger: {op} of {table} is refused: '
+                            || 'the ledger is append-only, post a reversal');
+    END;
+    """
+    for table in APPEND_ONLY_TABLES
+    for op in ("UPDATE", "DELETE")
+]
+
+SQLITE_UNINSTALL = [
+    f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()};"
+    for table in APPEND_ONLY_TABLES
+    for op in ("UPDATE", "DELETE")
+]
+
+
+def statements(vendor: str, *, remove: bool = False) -> list[str]:
+    if vendor == "postgresql":
+        return POSTGRES_UNINSTALL if remove else POSTGRES_INSTALL
+    if vendor == "sqlite":
+        return SQLITE_UNINSTALL if remove else SQLITE_INSTALL
+    raise NotImplementedError(f"ledger database rules are not written for {vendor}")
+
+
+def install(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in statements(connection.vendor):
+            cursor.execute(sql)
+
+
+def uninstall(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in statements(connection.vendor, remove=True):
+            cursor.execute(sql)

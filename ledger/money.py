@@ -1,0 +1,86 @@
+"""The one module that owns precision and rounding of money.
+
+Python code works in :class:`~decimal.Decimal`; the ledger stores integer minor units
+(cents). Conversions are explicit: :func:`to_cents` refuses an amount that is not a whole
+number of cents unless the caller names a rounding mode.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils.formats import number_format
+from moneyed import get_currency
+
+BASE_CURRENCY = "EUR"
+ROUNDING_MODES = {"half-up": ROUND_HALF_UP, "half-even": ROUND_HALF_EVEN}
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be represented exactly in the currency's minor unit."""
+
+
+def minor_exponent(currency: str = BASE_CURRENCY) -> int:
+    """Number of decimals of the currency's minor unit (2 for EUR)."""
+    sub_unit = get_currency(currency).sub_unit
+    exponent = len(str(sub_unit)) - 1
+    if 10**exponent != sub_unit:  # pragma: no cover - no such currency in ISO 4217 today
+        raise MoneyError(f"currency {currency} has a non-decimal minor unit")
+    return exponent
+
+
+def quantum(currency: str = BASE_CURRENCY) -> Decimal:
+    return Decimal(1).scaleb(-minor_exponent(currency))
+
+
+def as_decimal(value: Decimal | int | str) -> Decimal:
+    """Coerce to Decimal; floats are refused because they are not exact."""
+    if isinstance(value, float):
+        raise MoneyError("floats are not accepted as money; use Decimal or a string")
+    try:
+        return value if isinstance(value, Decimal) else Decimal(value)
+    except (InvalidOperation, TypeError) as exc:
+        raise MoneyError(f"not an amount: {value!r}") from exc
+
+
+def round_money(
+    value: Decimal | int | str, currency: str = BASE_CURRENCY, rounding: str = "half-up"
+) -> Decimal:
+    """Round to the currency's minor unit with an explicit mode (half-up or half-even)."""
+    return as_decimal(value).quantize(quantum(currency), rounding=ROUNDING_MODES[rounding])
+
+
+def to_cents(
+    value: Decimal | int | str, currency: str = BASE_CURRENCY, rounding: str | None = None
+) -> int:
+    """Decimal amount to integer minor units.
+
+    Without ``rounding`` an amount with more decimals than the currency has is an error,
+    so that no cent is lost silently.
+    """
+    amount = as_decimal(value)
+    if not amount.is_finite():
+        raise MoneyError(f"not a finite amount: {value!r}")
+    rounded = round_money(amount, currency, rounding or "half-up")
+    if rounding is None and rounded != amount:
+        raise MoneyError(f"{amount} is not a whole number of {currency} minor units")
+    return int(rounded.scaleb(minor_exponent(currency)))
+
+
+def from_cents(cents: int, currency: str = BASE_CURRENCY) -> Decimal:
+    """Integer minor units to a Decimal with the currency's decimals (1234 -> 12.34)."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise MoneyError(f"minor units must be an int, not {type(cents).__name__}")
+    return Decimal(cents).scaleb(-minor_exponent(currency)).quantize(quantum(currency))
+
+
+def format_amount(value: Decimal | int, currency: str = BASE_CURRENCY) -> str:
+    """Display form in the active locale: ``€ 1.234,56`` in Dutch, ``€ 1,234.56`` in English.
+
+    Ints are taken as minor units.
+    """
+    amount = from_cents(value, currency) if isinstance(value, int) else round_money(value, currency)
+    symbol = "€" if currency == "EUR" else currency
+    text = number_format(abs(amount), decimal_pos=minor_exponent(currency), force_grouping=True)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}\N{NO-BREAK SPACE}{text}"

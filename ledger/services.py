@@ -1,0 +1,570 @@
+"""The one door into the ledger: every journal entry and line is created here.
+
+Each public function is one database transaction (it joins the caller's transaction when
+there is one, so that a fund or loan service posts and changes its own state atomically).
+A refused posting raises a :class:`~ledger.exceptions.LedgerError` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date as Date
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from . import exceptions as exc
+from .chart import DEFAULT_CHART, AccountTemplate
+from .models import (
+    Account,
+    AuditEvent,
+    Balance,
+    Book,
+    DailyTotal,
+    JournalEntry,
+    JournalLine,
+    Period,
+    SubledgerKind,
+)
+
+__all__ = [
+    "Line",
+    "EntrySpec",
+    "Dr",
+    "Cr",
+    "book_create",
+    "account_create",
+    "entry_post",
+    "entries_post_bulk",
+    "entry_reverse",
+    "period_create",
+    "period_close",
+    "audit_record",
+]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One side of a posting: an account (code or instance) and cents on one side."""
+
+    account: str | Account
+    debit: int = 0
+    credit: int = 0
+    currency: str | None = None
+    contract: str = ""
+    party: str = ""
+    memo: str = ""
+
+
+def Dr(account: str | Account, cents: int, **keys: Any) -> Line:  # noqa: N802 - reads as the journal
+    return Line(account=account, debit=cents, **keys)
+
+
+def Cr(account: str | Account, cents: int, **keys: Any) -> Line:  # noqa: N802
+    return Line(account=account, credit=cents, **keys)
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """An entry to post: what :func:`entry_post` takes, as a value (for bulk posting)."""
+
+    date: Date
+    description: str
+    lines: Sequence[Line]
+    source_type: str = ""
+    source_id: str = ""
+    source_ref: str = ""
+    idempotency_key: str | None = None
+
+
+@dataclass
+class _Prepared:
+    spec: EntrySpec
+    lines: list[tuple[Line, Account, str]] = field(
+        default_factory=list
+    )  # (line, account, currency)
+    content_hash: str = ""
+
+
+# --- books and accounts -------------------------------------------------------------------
+
+
+@transaction.atomic
+def book_create(
+    *,
+    slug: str,
+    name: str,
+    currency: str = "EUR",
+    chart: Iterable[AccountTemplate] = DEFAULT_CHART,
+    created_by=None,
+) -> Book:
+    """Create a book and seed its chart of accounts from the template."""
+    book = Book.objects.create(slug=slug, name=name, currency=currency)
+    Account.objects.bulk_create(
+        Account(
+            book=book,
+            code=t.code,
+            name=t.name,
+            type=t.type,
+            subledger=t.subledger,
+            compartment=t.compartment,
+        )
+        for t in chart
+    )
+    audit_record(actor=created_by, action="book.create", obj=book, book=book, after={"slug": slug})
+    return book
+
+
+@transaction.atomic
+def account_create(
+    *, book: Book, code: str, name: str, type: str, subledger: str = "", created_by=None
+) -> Account:
+    account = Account.objects.create(
+        book=book, code=code, name=name, type=type, subledger=subledger
+    )
+    audit_record(
+        actor=created_by,
+        action="account.create",
+        obj=account,
+        book=book,
+        after={"code": code, "name": name, "type": type, "subledger": subledger},
+    )
+    return account
+
+
+# --- posting -------------------------------------------------------------------------------
+
+
+def _check_amounts(spec: EntrySpec) -> None:
+    if len(spec.lines) < 2:
+        raise exc.TooFewLines(f"an entry needs at least two lines, got {len(spec.lines)}")
+    for line in spec.lines:
+        for side in (line.debit, line.credit):
+            if isinstance(side, bool) or not isinstance(side, int):
+                raise exc.InvalidAmount(
+                    f"amounts are whole cents (int), got {type(side).__name__} on {line.account}"
+                )
+        if line.debit < 0 or line.credit < 0:
+            raise exc.InvalidAmount(f"negative amount on account {_code(line.account)}")
+        if (line.debit > 0) == (line.credit > 0):
+            raise exc.InvalidAmount(
+                f"a line has exactly one positive side; account {_code(line.account)} has "
+                f"debit {line.debit} and credit {line.credit}"
+            )
+
+
+def _code(account: str | Account) -> str:
+    return account.code if isinstance(account, Account) else str(account)
+
+
+def _resolve_accounts(book: Book, specs: Sequence[EntrySpec]) -> dict[str, Account]:
+    codes = {
+        line.account
+        for spec in specs
+        for line in spec.lines
+        if not isinstance(line.account, Account)
+    }
+    found = {a.code: a for a in Account.objects.filter(book=book, code__in=codes)} if codes else {}
+    missing = codes - found.keys()
+    if missing:
+        raise exc.UnknownAccount(f"no account {', '.join(sorted(missing))} in book {book.slug}")
+    return found
+
+
+def _prepare(book: Book, spec: EntrySpec, accounts: dict[str, Account]) -> _Prepared:
+    _check_amounts(spec)
+    prepared = _Prepared(spec=spec)
+    totals: dict[str, int] = defaultdict(int)
+    for line in spec.lines:
+        account = line.account if isinstance(line.account, Account) else accounts[line.account]
+        if account.book_id != book.pk:
+            raise exc.ForeignAccount(
+                f"account {account.code} belongs to another book than {book.slug}"
+            )
+        if not account.is_active:
+            raise exc.InactiveAccount(f"account {account.code} is inactive")
+        if account.subledger == SubledgerKind.CONTRACT and not line.contract:
+            raise exc.MissingSubledgerKey(f"account {account.code} needs a contract on each line")
+        if account.subledger == SubledgerKind.PARTY and not line.party:
+            raise exc.MissingSubledgerKey(f"account {account.code} needs a party on each line")
+        currency = line.currency or book.currency
+        totals[currency] += line.debit - line.credit
+        prepared.lines.append((line, account, currency))
+    off = {cur: diff for cur, diff in totals.items() if diff}
+    if off:
+        detail = ", ".join(f"{cur} debit-credit={diff}" for cur, diff in sorted(off.items()))
+        raise exc.UnbalancedEntry(f"debits and credits differ: {detail}")
+    prepared.content_hash = _content_hash(spec, prepared.lines)
+    return prepared
+
+
+def _content_hash(spec: EntrySpec, lines: list[tuple[Line, Account, str]]) -> str:
+    payload = [
+        spec.date.isoformat(),
+        spec.description,
+        spec.source_type,
+        spec.source_id,
+        spec.source_ref,
+        [
+            [a.code, ln.debit, ln.credit, cur, ln.contract, ln.party, ln.memo]
+            for ln, a, cur in lines
+        ],
+    ]
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
+
+
+def _lock_book_for_posting(book: Book) -> None:
+    """Hold a share lock on the book row while posting, so a period close waits for us.
+
+    FOR KEY SHARE does not block other postings; :func:`period_close` takes FOR UPDATE.
+    SQLite serialises writers with BEGIN IMMEDIATE, so no lock is needed there.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM ledger_book WHERE id = %s FOR KEY SHARE", [book.pk])
+
+
+def _check_periods(book: Book, dates: set[Date]) -> None:
+    closed = list(
+        Period.objects.filter(
+            book=book, closed_at__isnull=False, start__lte=max(dates), end__gte=min(dates)
+        ).values_list("name", "start", "end")
+    )
+    for day in sorted(dates):
+        for name, start, end in closed:
+            if start <= day <= end:
+                raise exc.ClosedPeriod(
+                    f"period {name} is closed; an entry dated {day:%d-%m-%Y} is refused, "
+                    "book the correction in an open period"
+                )
+
+
+def _existing_for_keys(book: Book, prepared: Sequence[_Prepared]) -> dict[str, JournalEntry]:
+    keys = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key]
+    if not keys:
+        return {}
+    existing = {
+        e.idempotency_key: e
+        for e in JournalEntry.objects.filter(book=book, idempotency_key__in=keys)
+    }
+    for p in prepared:
+        entry = existing.get(p.spec.idempotency_key or "")
+        if entry is not None and entry.content_hash != p.content_hash:
+            raise exc.IdempotencyConflict(
+                f"idempotency key {p.spec.idempotency_key!r} was used for entry #{entry.pk} "
+                "with different content"
+            )
+    return existing
+
+
+def _new_entry(book: Book, p: _Prepared, created_by, reversal_of=None) -> JournalEntry:
+    s = p.spec
+    return JournalEntry(
+        book=book,
+        date=s.date,
+        description=s.description[:255],
+        source_type=s.source_type,
+        source_id=str(s.source_id),
+        source_ref=s.source_ref,
+        created_by=created_by,
+        idempotency_key=s.idempotency_key,
+        content_hash=p.content_hash,
+        reversal_of=reversal_of,
+    )
+
+
+def _new_lines(entry: JournalEntry, p: _Prepared) -> list[JournalLine]:
+    return [
+        JournalLine(
+            entry=entry,
+            account=account,
+            date=entry.date,
+            debit=line.debit,
+            credit=line.credit,
+            currency=currency,
+            contract=line.contract,
+            party=line.party,
+            memo=line.memo,
+        )
+        for line, account, currency in p.lines
+    ]
+
+
+def _apply_to_balances(lines: Sequence[JournalLine]) -> None:
+    """Add the lines to the maintained balances and daily totals, by atomic upserts.
+
+    Rows are written in key order, so that concurrent postings lock them in the same order
+    and cannot deadlock. ``ON CONFLICT DO UPDATE`` takes the row lock on PostgreSQL.
+    """
+    balances: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for ln in lines:
+        keys = [(ln.account_id, ln.currency, "", "")]
+        if ln.contract:
+            keys.append((ln.account_id, ln.currency, SubledgerKind.CONTRACT.value, ln.contract))
+        if ln.party:
+            keys.append((ln.account_id, ln.currency, SubledgerKind.PARTY.value, ln.party))
+        for key in keys:
+            totals = balances[key]
+            totals[0] += ln.debit
+            totals[1] += ln.credit
+        day = daily[(ln.account_id, ln.currency, ln.date)]
+        day[0] += ln.debit
+        day[1] += ln.credit
+    _upsert(Balance._meta.db_table, ("account_id", "currency", "kind", "key"), balances)
+    _upsert(DailyTotal._meta.db_table, ("account_id", "currency", "date"), daily)
+
+
+def _upsert(
+    table: str, key_columns: tuple[str, ...], rows: dict[tuple, list[int]], chunk: int = 150
+) -> None:
+    qn = connection.ops.quote_name
+    columns = [*key_columns, "debit", "credit"]
+    target = ", ".join(qn(c) for c in key_columns)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    items = sorted(rows.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            params: list[Any] = []
+            for key, (debit, credit) in part:
+                params.extend((*key, debit, credit))
+            cursor.execute(
+                f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "  # noqa: S608
+                f"VALUES {', '.join([placeholders] * len(part))} "
+                f"ON CONFLICT ({target}) DO UPDATE SET "
+                f"debit = {qn(table)}.debit + excluded.debit, "
+                f"credit = {qn(table)}.credit + excluded.credit",
+                params,
+            )
+
+
+@transaction.atomic
+def entry_post(
+    *,
+    book: Book,
+    date: Date,
+    description: str,
+    lines: Sequence[Line],
+    source_type: str = "",
+    source_id: str = "",
+    source_ref: str = "",
+    created_by=None,
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Post one balanced entry and update the maintained balances in the same transaction.
+
+    Refused (nothing written) with a typed error when: fewer than two lines; an amount is
+    not a positive whole number of cents on exactly one side; debits and credits differ in
+    any currency; an account is unknown, of another book, inactive, or keeps a sub-ledger
+    and the line has no key for it; the date lies in a closed period; the idempotency key
+    was used for different content. The same key with the same content returns the entry
+    posted before.
+    """
+    spec = EntrySpec(
+        date=date,
+        description=description,
+        lines=list(lines),
+        source_type=source_type,
+        source_id=str(source_id),
+        source_ref=source_ref,
+        idempotency_key=idempotency_key,
+    )
+    return _post_prepared(book, [spec], created_by)[0]
+
+
+@transaction.atomic
+def entries_post_bulk(
+    *, book: Book, entries: Sequence[EntrySpec], created_by=None
+) -> list[JournalEntry]:
+    """Post many entries in one transaction (a bank import, a day-end run).
+
+    All or nothing: one refused entry refuses the whole batch. Validation, account look-up
+    and balance updates are done once for the batch, so this is many times faster per
+    entry than :func:`entry_post` in a loop.
+    """
+    if not entries:
+        return []
+    return _post_prepared(book, list(entries), created_by)
+
+
+def _post_prepared(
+    book: Book, specs: list[EntrySpec], created_by, reversal_of: JournalEntry | None = None
+) -> list[JournalEntry]:
+    accounts = _resolve_accounts(book, specs)
+    prepared = [_prepare(book, spec, accounts) for spec in specs]
+    keys = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key]
+    if len(keys) != len(set(keys)):
+        raise exc.IdempotencyConflict("the same idempotency key appears twice in one batch")
+    _lock_book_for_posting(book)
+    existing = _existing_for_keys(book, prepared)
+    fresh = [p for p in prepared if (p.spec.idempotency_key or "") not in existing]
+    if fresh:
+        _check_periods(book, {p.spec.date for p in fresh})
+        new_entries = [_new_entry(book, p, created_by, reversal_of) for p in fresh]
+        try:
+            with transaction.atomic():
+                JournalEntry.objects.bulk_create(new_entries)
+        except IntegrityError:
+            # A concurrent caller posted the same idempotency key first: return theirs
+            # when the content matches, refuse otherwise.
+            if len(keys) != len(prepared):
+                raise
+            existing = _existing_for_keys(book, prepared)
+            if len(existing) != len(keys):
+                raise
+            return [existing[p.spec.idempotency_key] for p in prepared]
+        lines = [
+            ln for entry, p in zip(new_entries, fresh, strict=True) for ln in _new_lines(entry, p)
+        ]
+        JournalLine.objects.bulk_create(lines)
+        _apply_to_balances(lines)
+        created = iter(new_entries)
+    else:
+        created = iter(())
+    return [
+        existing[p.spec.idempotency_key]
+        if (p.spec.idempotency_key or "") in existing
+        else next(created)
+        for p in prepared
+    ]
+
+
+@transaction.atomic
+def entry_reverse(
+    *,
+    entry: JournalEntry,
+    created_by=None,
+    date: Date | None = None,
+    description: str | None = None,
+    source_type: str = "",
+    source_id: str = "",
+    source_ref: str = "",
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Post the mirror of ``entry`` (debits become credits) and link it to the original.
+
+    An entry can be reversed once; the one-to-one ``reversal_of`` backs that up in the
+    database. The reversal is dated ``date`` (default: the original's date, which must
+    then lie in an open period).
+    """
+    original = JournalEntry.objects.select_for_update().select_related("book").get(pk=entry.pk)
+    if JournalEntry.objects.filter(reversal_of=original).exists():
+        raise exc.AlreadyReversed(f"entry #{original.pk} has been reversed already")
+    mirror = [
+        Line(
+            account=ln.account,
+            debit=ln.credit,
+            credit=ln.debit,
+            currency=ln.currency,
+            contract=ln.contract,
+            party=ln.party,
+            memo=ln.memo,
+        )
+        for ln in original.lines.select_related("account").order_by("id")
+    ]
+    spec = EntrySpec(
+        date=date or original.date,
+        description=description or f"Tegenboeking van #{original.pk}: {original.description}",
+        lines=mirror,
+        source_type=source_type or original.source_type,
+        source_id=source_id or original.source_id,
+        source_ref=source_ref or original.source_ref,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            return _post_prepared(original.book, [spec], created_by, reversal_of=original)[0]
+    except IntegrityError as error:
+        raise exc.AlreadyReversed(f"entry #{original.pk} has been reversed already") from error
+
+
+# --- periods -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def period_create(*, book: Book, name: str, start: Date, end: Date, created_by=None) -> Period:
+    """Define an accounting period; periods of a book may not overlap."""
+    if end < start:
+        raise exc.PeriodError(f"period {name} ends before it starts")
+    Book.objects.select_for_update().get(pk=book.pk)
+    overlap = Period.objects.filter(book=book, start__lte=end, end__gte=start).first()
+    if overlap:
+        raise exc.PeriodError(f"period {name} overlaps period {overlap.name}")
+    period = Period.objects.create(book=book, name=name, start=start, end=end)
+    audit_record(
+        actor=created_by,
+        action="period.create",
+        obj=period,
+        book=book,
+        after={"name": name, "start": start.isoformat(), "end": end.isoformat()},
+    )
+    return period
+
+
+@transaction.atomic
+def period_close(*, period: Period, closed_by) -> Period:
+    """Close a period: from now on entries dated in it are refused.
+
+    Takes FOR UPDATE on the book row, which waits for postings in flight (they hold
+    FOR KEY SHARE) so that none slips into the period after it is closed.
+    """
+    Book.objects.select_for_update().get(pk=period.book_id)
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.is_closed:
+        raise exc.PeriodError(f"period {period.name} is closed already")
+    earlier_open = Period.objects.filter(
+        book_id=period.book_id, end__lt=period.start, closed_at__isnull=True
+    ).first()
+    if earlier_open:
+        raise exc.PeriodError(f"close period {earlier_open.name} first")
+    period.closed_at = timezone.now()
+    period.closed_by = closed_by
+    period.save(update_fields=["closed_at", "closed_by"])
+    audit_record(
+        actor=closed_by,
+        action="period.close",
+        obj=period,
+        book_id=period.book_id,
+        before={"closed": False},
+        after={"closed": True},
+    )
+    return period
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    book: Book | None = None,
+    book_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Write an audit event in the caller's transaction (who, what, before and after)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        book_id=book.pk if book is not None else book_id,
+        before=before,
+        after=after,
+    )

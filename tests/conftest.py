@@ -1,0 +1,71 @@
+"""Shared test set-up.
+
+The suite runs on SQLite by default and on PostgreSQL with ``DATABASE_URL`` set, e.g.
+``DATABASE_URL=postgres://postgres@127.0.0.1:5432/burgerfonds pytest``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from ledger import dbrules
+
+
+def pytest_collection_modifyitems(config, items):
+    vendor = connection.vendor
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def _ledger_rules_on_sqlite(request):
+    """Keep the append-only triggers in place on SQLite, and lift them for the test flush.
+
+    Django empties the database after a ``transaction=True`` test with DELETE on SQLite,
+    which the append-only triggers refuse; PostgreSQL uses TRUNCATE, which they do not
+    guard. So on SQLite the triggers are re-created before each test that uses the
+    database and dropped just before a transactional test's flush.
+    """
+    uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if not uses_db and marker is None:
+        yield
+        return
+    transactional = (
+        "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    )
+    if marker is not None and marker.kwargs.get("transaction"):
+        transactional = True
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if connection.vendor == "sqlite":
+        dbrules.install(connection)
+    yield
+    if transactional and connection.vendor == "sqlite":
+        dbrules.uninstall(connection)
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser_executable():
+    """Debian's chromium for Playwright; a missing browser fails when CI requires it."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("BURGERFONDS_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is not installed but BURGERFONDS_REQUIRE_BROWSER=1")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return path
