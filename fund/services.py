@@ -1,0 +1,766 @@
+"""Use cases of the fund side. Each is one transaction: validate, lock, change, post, audit.
+
+Locks are taken in a fixed order: compartment, then application, then grant. Capacity of a
+compartment is always checked after the compartment row is locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date as Date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from ledger import chart
+from ledger.money import round_money, to_cents
+from ledger.services import Cr, Dr, audit_record, book_create, entry_post
+
+from . import exceptions as exc
+from .models import (
+    Application,
+    ApplicationKind,
+    ApplicationState,
+    BudgetLine,
+    Collective,
+    Commitment,
+    Compartment,
+    CompartmentKind,
+    Contribution,
+    Fund,
+    Grant,
+    GrantPayment,
+    GrantState,
+    Investor,
+    NumberSequence,
+    Proposal,
+)
+from .selectors import compartment_position
+
+EUR = "EUR"
+
+
+def _money(amount: Money | Decimal | str | int) -> Money:
+    """Money in EUR, rounded to cents with an explicit half-up; refuses floats."""
+    if isinstance(amount, Money):
+        if str(amount.currency) != EUR:
+            raise exc.InvalidAmount(_("Alleen bedragen in euro."))
+        amount = amount.amount
+    return Money(round_money(amount), EUR)
+
+
+def _positive(amount: Money | Decimal | str | int) -> Money:
+    money = _money(amount)
+    if money.amount <= 0:
+        raise exc.InvalidAmount(_("Het bedrag moet groter zijn dan nul."))
+    return money
+
+
+def _cents(money: Money) -> int:
+    return to_cents(money.amount)
+
+
+def _snapshot(obj, fields: Iterable[str]) -> dict:
+    data = {}
+    for name in fields:
+        value = getattr(obj, name)
+        if isinstance(value, Money):
+            value = str(value.amount)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif hasattr(value, "pk"):
+            value = value.pk
+        data[name] = value
+    return data
+
+
+def number_next(*, prefix: str, year: int) -> str:
+    """Next gap-free number such as ``A-2026-0001``. Joins the caller's transaction."""
+    NumberSequence.objects.bulk_create(
+        [NumberSequence(prefix=prefix, year=year)], ignore_conflicts=True
+    )
+    seq = NumberSequence.objects.select_for_update().get(prefix=prefix, year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{prefix}-{year}-{seq.last:04d}"
+
+
+def is_fund_manager(user, fund: Fund) -> bool:
+    return bool(user and user.is_authenticated) and fund.managers.filter(pk=user.pk).exists()
+
+
+def _require_manager(user, fund: Fund) -> None:
+    if not is_fund_manager(user, fund):
+        raise exc.NotAllowed(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
+
+
+# --- funds and capital ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def fund_create(
+    *, slug: str, name: str, description: str = "", managers=(), created_by=None
+) -> Fund:
+    """Create a fund with its books (chart seeded) and its grant and revolving compartments."""
+    book = book_create(slug=slug, name=name, created_by=created_by)
+    fund = Fund.objects.create(slug=slug, name=name, description=description, book=book)
+    fund.managers.set(managers)
+    for kind in CompartmentKind.values:
+        Compartment.objects.create(fund=fund, kind=kind)
+    audit_record(
+        actor=created_by,
+        action="fund.create",
+        obj=fund,
+        book=book,
+        after={"slug": slug, "name": name, "managers": [u.pk for u in managers]},
+    )
+    return fund
+
+
+@transaction.atomic
+def investor_create(*, code: str, name: str, kind: str, created_by, **details) -> Investor:
+    investor = Investor(code=code, name=name, kind=kind, **details)
+    investor.full_clean()
+    investor.save()
+    audit_record(
+        actor=created_by, action="investor.create", obj=investor, after={"code": code, "name": name}
+    )
+    return investor
+
+
+@transaction.atomic
+def commitment_create(
+    *,
+    investor: Investor,
+    compartment: Compartment,
+    amount,
+    date: Date,
+    reference: str = "",
+    created_by,
+) -> Commitment:
+    _require_manager(created_by, compartment.fund)
+    commitment = Commitment.objects.create(
+        investor=investor,
+        compartment=compartment,
+        amount=_positive(amount),
+        date=date,
+        reference=reference,
+    )
+    audit_record(
+        actor=created_by,
+        action="commitment.create",
+        obj=commitment,
+        book_id=compartment.fund.book_id,
+        after=_snapshot(commitment, ["investor", "compartment", "amount", "date", "reference"]),
+    )
+    return commitment
+
+
+@transaction.atomic
+def contribution_record(*, commitment: Commitment, amount, date: Date, created_by) -> Contribution:
+    """Capital paid in: Dr bank / Cr capital of the compartment, keyed by the investor.
+
+    Refused when it would take the paid-in capital above what was committed.
+    """
+    commitment = (
+        Commitment.objects.select_for_update()
+        .select_related("compartment__fund__book", "investor")
+        .get(pk=commitment.pk)
+    )
+    fund = commitment.compartment.fund
+    _require_manager(created_by, fund)
+    money = _positive(amount)
+    paid = sum((c.amount for c in commitment.contributions.all()), Money(0, EUR))
+    if paid + money > commitment.amount:
+        raise exc.InvalidAmount(
+            _("Storting van %(amount)s gaat boven de toezegging (nog open: %(open)s).")
+            % {"amount": money, "open": commitment.amount - paid}
+        )
+    compartment = commitment.compartment
+    cents = _cents(money)
+    entry = entry_post(
+        book=fund.book,
+        date=date,
+        description=f"Storting {commitment.investor.name}",
+        lines=[
+            Dr(compartment.bank_account, cents, party=commitment.investor.code),
+            Cr(compartment.capital_account, cents, party=commitment.investor.code),
+        ],
+        source_type="fund.contribution",
+        source_ref=commitment.investor.code,
+        created_by=created_by,
+    )
+    contribution = Contribution.objects.create(
+        commitment=commitment, amount=money, date=date, entry=entry, created_by=created_by
+    )
+    audit_record(
+        actor=created_by,
+        action="contribution.record",
+        obj=contribution,
+        book=fund.book,
+        after={"amount": str(money.amount), "date": date.isoformat(), "entry": entry.pk},
+    )
+    return contribution
+
+
+# --- collectives ---------------------------------------------------------------------------
+
+COLLECTIVE_FIELDS = [
+    "name",
+    "kind",
+    "legal_form",
+    "kvk_number",
+    "iban",
+    "street",
+    "postcode",
+    "city",
+    "municipality",
+    "members_count",
+    "sdgs",
+    "email",
+]
+
+
+@transaction.atomic
+def collective_register(*, registered_by, member=None, **fields) -> Collective:
+    """Register a collective (unverified). ``member`` becomes its contact user."""
+    year = timezone.localdate().year
+    code = number_next(prefix="C", year=year)
+    fields["iban"] = fields.get("iban", "").replace(" ", "").upper()
+    collective = Collective(code=code, **fields)
+    collective.full_clean()
+    collective.save()
+    if member is not None:
+        collective.members.add(member)
+    audit_record(
+        actor=registered_by,
+        action="collective.register",
+        obj=collective,
+        after=_snapshot(collective, COLLECTIVE_FIELDS),
+    )
+    return collective
+
+
+@transaction.atomic
+def collective_update(*, collective: Collective, changed_by, **fields) -> Collective:
+    collective = Collective.objects.select_for_update().get(pk=collective.pk)
+    before = _snapshot(collective, COLLECTIVE_FIELDS)
+    if "iban" in fields:
+        fields["iban"] = fields["iban"].replace(" ", "").upper()
+    for name, value in fields.items():
+        if name not in COLLECTIVE_FIELDS:
+            raise exc.NotAllowed(f"field {name} cannot be changed here")
+        setattr(collective, name, value)
+    collective.full_clean()
+    collective.save(update_fields=list(fields))
+    audit_record(
+        actor=changed_by,
+        action="collective.update",
+        obj=collective,
+        before=before,
+        after=_snapshot(collective, COLLECTIVE_FIELDS),
+    )
+    return collective
+
+
+@transaction.atomic
+def collective_verify(*, collective: Collective, verified_by) -> Collective:
+    """A fund manager confirms the collective's identity (KvK, IBAN); then it may apply."""
+    if not verified_by.managed_funds.exists():
+        raise exc.NotAllowed(_("Alleen een fondsbeheerder mag een collectief verifiëren."))
+    collective = Collective.objects.select_for_update().get(pk=collective.pk)
+    if collective.is_verified:
+        raise exc.InvalidTransition(_("Dit collectief is al geverifieerd."))
+    collective.verified_at = timezone.now()
+    collective.verified_by = verified_by
+    collective.save(update_fields=["verified_at", "verified_by"])
+    audit_record(
+        actor=verified_by,
+        action="collective.verify",
+        obj=collective,
+        before={"verified": False},
+        after={"verified": True},
+    )
+    return collective
+
+
+# --- applications --------------------------------------------------------------------------
+
+APPLICATION_FIELDS = [
+    "state",
+    "title",
+    "amount_requested",
+    "term_months",
+    "sdgs",
+    "assessor",
+    "proposal",
+    "proposed_amount",
+    "decided_by",
+    "approved_amount",
+    "conditions",
+    "commitment_open",
+]
+EDITABLE_FIELDS = {
+    "title",
+    "purpose",
+    "amount_requested",
+    "term_months",
+    "sdgs",
+    "households_reached",
+    "kwh_per_year",
+    "volunteers",
+    "co2_tonnes_per_year",
+}
+
+
+def _locked_application(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("fund__book", "collective")
+        .get(pk=application.pk)
+    )
+
+
+def _transition(application: Application, actor, action: str, before: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=f"application.{action}",
+        obj=application,
+        book_id=application.fund.book_id,
+        before=before,
+        after=_snapshot(application, APPLICATION_FIELDS),
+    )
+
+
+def _require_state(application: Application, *states: str) -> None:
+    if application.state not in states:
+        raise exc.InvalidTransition(
+            _("Aanvraag %(number)s is %(state)s; deze stap kan dan niet.")
+            % {"number": application.number, "state": application.get_state_display().lower()}
+        )
+
+
+def _set_budget(application: Application, budget_lines) -> None:
+    application.budget_lines.all().delete()
+    BudgetLine.objects.bulk_create(
+        BudgetLine(application=application, description=desc, amount=_positive(amount))
+        for desc, amount in budget_lines
+    )
+
+
+@transaction.atomic
+def application_create(
+    *,
+    fund: Fund,
+    collective: Collective,
+    kind: str,
+    title: str,
+    purpose: str,
+    amount_requested,
+    created_by,
+    budget_lines: Iterable[tuple[str, object]] = (),
+    **details,
+) -> Application:
+    """A draft application of a collective to a fund."""
+    unknown = set(details) - EDITABLE_FIELDS
+    if unknown:
+        raise exc.NotAllowed(f"unknown fields {sorted(unknown)}")
+    number = number_next(prefix="A", year=timezone.localdate().year)
+    application = Application(
+        number=number,
+        fund=fund,
+        collective=collective,
+        kind=kind,
+        title=title,
+        purpose=purpose,
+        amount_requested=_positive(amount_requested),
+        created_by=created_by,
+        **details,
+    )
+    if kind == ApplicationKind.LOAN and not application.term_months:
+        raise exc.InvalidAmount(_("Een leningaanvraag noemt een looptijd in maanden."))
+    application.full_clean()
+    application.save()
+    _set_budget(application, budget_lines)
+    _transition(application, created_by, "create", before={})
+    return application
+
+
+@transaction.atomic
+def application_update(
+    *, application: Application, changed_by, budget_lines=None, **fields
+) -> Application:
+    application = _locked_application(application)
+    _require_state(application, ApplicationState.DRAFT)
+    before = _snapshot(application, APPLICATION_FIELDS)
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise exc.NotAllowed(f"unknown fields {sorted(unknown)}")
+    if "amount_requested" in fields:
+        fields["amount_requested"] = _positive(fields["amount_requested"])
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.full_clean()
+    application.save()
+    if budget_lines is not None:
+        _set_budget(application, budget_lines)
+    _transition(application, changed_by, "update", before)
+    return application
+
+
+@transaction.atomic
+def application_submit(*, application: Application, submitted_by) -> Application:
+    """Draft to submitted. The collective must be verified."""
+    application = _locked_application(application)
+    _require_state(application, ApplicationState.DRAFT)
+    if not application.collective.is_verified:
+        raise exc.InvalidTransition(
+            _(
+                "%(collective)s is nog niet geverifieerd door een fondsbeheerder; "
+                "indienen kan daarna."
+            )
+            % {"collective": application.collective}
+        )
+    before = _snapshot(application, APPLICATION_FIELDS)
+    application.state = ApplicationState.SUBMITTED
+    application.submitted_at = timezone.now()
+    application.save(update_fields=["state", "submitted_at"])
+    _transition(application, submitted_by, "submit", before)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, withdrawn_by) -> Application:
+    application = _locked_application(application)
+    _require_state(
+        application, ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW
+    )
+    before = _snapshot(application, APPLICATION_FIELDS)
+    application.state = ApplicationState.WITHDRAWN
+    application.save(update_fields=["state"])
+    _transition(application, withdrawn_by, "withdraw", before)
+    return application
+
+
+@transaction.atomic
+def application_start_review(*, application: Application, assessor) -> Application:
+    """Submitted to in review; ``assessor`` (a manager of the fund) takes it on."""
+    application = _locked_application(application)
+    _require_manager(assessor, application.fund)
+    _require_state(application, ApplicationState.SUBMITTED)
+    before = _snapshot(application, APPLICATION_FIELDS)
+    application.state = ApplicationState.IN_REVIEW
+    application.assessor = assessor
+    application.save(update_fields=["state", "assessor"])
+    _transition(application, assessor, "start_review", before)
+    return application
+
+
+@transaction.atomic
+def application_assess(
+    *,
+    application: Application,
+    assessor,
+    proposal: str,
+    assessment: str,
+    amount=None,
+    conditions: str = "",
+) -> Application:
+    """First pair of eyes: the assessment and a proposal (approve with an amount, or reject)."""
+    application = _locked_application(application)
+    _require_manager(assessor, application.fund)
+    _require_state(application, ApplicationState.IN_REVIEW)
+    if application.decided_by_id:
+        raise exc.InvalidTransition(_("Over deze aanvraag is al besloten."))
+    if proposal not in Proposal.values:
+        raise exc.InvalidTransition(f"unknown proposal {proposal!r}")
+    if not assessment.strip():
+        raise exc.InvalidTransition(_("Schrijf de beoordeling uit."))
+    before = _snapshot(application, APPLICATION_FIELDS)
+    application.assessor = assessor
+    application.assessed_at = timezone.now()
+    application.assessment = assessment
+    application.proposal = proposal
+    application.proposed_amount = _positive(amount) if proposal == Proposal.APPROVE else None
+    application.conditions = conditions
+    application.save(
+        update_fields=[
+            "assessor",
+            "assessed_at",
+            "assessment",
+            "proposal",
+            "proposed_amount",
+            "conditions",
+        ]
+    )
+    _transition(application, assessor, "assess", before)
+    return application
+
+
+@transaction.atomic
+def application_decide(
+    *,
+    application: Application,
+    decided_by,
+    approve: bool,
+    reason: str,
+    amount=None,
+    conditions: str | None = None,
+) -> Application:
+    """Second pair of eyes: a different manager of the same fund approves or rejects.
+
+    An approval reserves ``amount`` of the compartment (grant or revolving); it is refused
+    when the compartment's available capacity, checked after locking the compartment row,
+    cannot carry it.
+    """
+    fund = application.fund
+    _require_manager(decided_by, fund)
+    kind = (
+        CompartmentKind.GRANT
+        if application.kind == ApplicationKind.GRANT
+        else CompartmentKind.REVOLVING
+    )
+    compartment = Compartment.objects.select_for_update().get(fund=fund, kind=kind)
+    application = _locked_application(application)
+    _require_state(application, ApplicationState.IN_REVIEW)
+    if not application.proposal:
+        raise exc.InvalidTransition(_("Er ligt nog geen beoordeling met voorstel."))
+    if application.assessor_id == decided_by.pk:
+        raise exc.FourEyesViolation(
+            _("Vier ogen: wie de aanvraag beoordeelde, mag er niet zelf over besluiten.")
+        )
+    if not reason.strip():
+        raise exc.InvalidTransition(_("Motiveer het besluit."))
+    before = _snapshot(application, APPLICATION_FIELDS)
+    application.decided_by = decided_by
+    application.decided_at = timezone.now()
+    application.decision_reason = reason
+    if conditions is not None:
+        application.conditions = conditions
+    if approve:
+        money = _positive(amount if amount is not None else application.proposed_amount)
+        position = compartment_position(compartment)
+        if money.amount > position.available:
+            raise exc.InsufficientCapacity(
+                _("Het compartiment kan %(amount)s niet dragen: beschikbaar is %(available)s.")
+                % {"amount": money, "available": Money(position.available, EUR)}
+            )
+        application.state = ApplicationState.APPROVED
+        application.approved_amount = money
+        application.commitment_open = money
+    else:
+        application.state = ApplicationState.REJECTED
+    application.save()
+    _transition(application, decided_by, "approve" if approve else "reject", before)
+    return application
+
+
+def application_commitment_use(
+    *, application: Application, amount: Money, used_by, reason: str
+) -> None:
+    """Lower an approval's open reservation (a loan tranche paid out, a cancellation).
+
+    Building block: the caller holds the compartment lock and its transaction.
+    """
+    application = _locked_application(application)
+    money = _money(amount)
+    if money > application.commitment_open:
+        raise exc.InsufficientCapacity(
+            _("Meer dan nog gereserveerd is (%(open)s).") % {"open": application.commitment_open}
+        )
+    before = _snapshot(application, ["commitment_open"])
+    application.commitment_open -= money
+    application.save(update_fields=["commitment_open"])
+    audit_record(
+        actor=used_by,
+        action="application.commitment_use",
+        obj=application,
+        book_id=application.fund.book_id,
+        before=before,
+        after={"commitment_open": str(application.commitment_open.amount), "reason": reason},
+    )
+
+
+# --- grants --------------------------------------------------------------------------------
+
+
+def _grant_compartment(fund: Fund) -> Compartment:
+    return Compartment.objects.select_for_update().get(fund=fund, kind=CompartmentKind.GRANT)
+
+
+def _locked_grant(grant: Grant) -> Grant:
+    return (
+        Grant.objects.select_for_update()
+        .select_related("fund__book", "collective")
+        .get(pk=grant.pk)
+    )
+
+
+@transaction.atomic
+def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
+    """Award the grant of an approved application: Dr 5000 grants expense / Cr 2000 payable.
+
+    The reservation moves from the application into the payable account.
+    """
+    _require_manager(awarded_by, application.fund)
+    _grant_compartment(application.fund)
+    application = _locked_application(application)
+    if application.kind != ApplicationKind.GRANT:
+        raise exc.InvalidTransition(_("Dit is geen subsidieaanvraag."))
+    _require_state(application, ApplicationState.APPROVED)
+    if Grant.objects.filter(application=application).exists():
+        raise exc.InvalidTransition(_("Deze subsidie is al toegekend."))
+    number = number_next(prefix="S", year=date.year)
+    cents = _cents(application.approved_amount)
+    entry = entry_post(
+        book=application.fund.book,
+        date=date,
+        description=f"Toekenning subsidie {number} {application.collective.name}",
+        lines=[
+            Dr(chart.GRANTS_EXPENSE, cents, contract=number, party=application.collective.code),
+            Cr(chart.GRANTS_PAYABLE, cents, contract=number, party=application.collective.code),
+        ],
+        source_type="fund.grant_award",
+        source_ref=number,
+        created_by=awarded_by,
+    )
+    grant = Grant.objects.create(
+        number=number,
+        application=application,
+        fund=application.fund,
+        collective=application.collective,
+        state=GrantState.AWARDED,
+        amount=application.approved_amount,
+        awarded_at=date,
+        awarded_by=awarded_by,
+        award_entry=entry,
+    )
+    before = _snapshot(application, ["commitment_open"])
+    application.commitment_open = Money(0, EUR)
+    application.save(update_fields=["commitment_open"])
+    audit_record(
+        actor=awarded_by,
+        action="grant.award",
+        obj=grant,
+        book=application.fund.book,
+        before=before,
+        after={"amount": str(grant.amount.amount), "entry": entry.pk, "commitment_open": "0.00"},
+    )
+    return grant
+
+
+@transaction.atomic
+def grant_pay(*, grant: Grant, amount, date: Date, paid_by, description: str = "") -> GrantPayment:
+    """Pay a tranche: Dr 2000 payable / Cr 1010 bank. Refused above the unpaid award or the cash."""
+    _require_manager(paid_by, grant.fund)
+    compartment = _grant_compartment(grant.fund)
+    grant = _locked_grant(grant)
+    if grant.state not in (GrantState.AWARDED, GrantState.PAYING):
+        raise exc.InvalidTransition(_("Deze subsidie is volledig betaald of afgerekend."))
+    money = _positive(amount)
+    if money > grant.unpaid:
+        raise exc.InvalidAmount(
+            _("Meer dan nog te betalen (%(unpaid)s).") % {"unpaid": grant.unpaid}
+        )
+    position = compartment_position(compartment)
+    if money.amount > position.cash:
+        raise exc.InsufficientCapacity(
+            _("Onvoldoende saldo in het subsidiecompartiment (%(cash)s).")
+            % {"cash": Money(position.cash, EUR)}
+        )
+    cents = _cents(money)
+    entry = entry_post(
+        book=grant.fund.book,
+        date=date,
+        description=f"Betaling subsidie {grant.number} {grant.collective.name}",
+        lines=[
+            Dr(chart.GRANTS_PAYABLE, cents, contract=grant.number, party=grant.collective.code),
+            Cr(chart.BANK_GRANT, cents, contract=grant.number, party=grant.collective.code),
+        ],
+        source_type="fund.grant_payment",
+        source_ref=grant.number,
+        created_by=paid_by,
+    )
+    payment = GrantPayment.objects.create(
+        grant=grant,
+        amount=money,
+        date=date,
+        description=description,
+        entry=entry,
+        created_by=paid_by,
+    )
+    before = _snapshot(grant, ["state", "paid"])
+    grant.paid += money
+    grant.state = GrantState.PAID if grant.paid == grant.amount else GrantState.PAYING
+    grant.save(update_fields=["paid", "state"])
+    audit_record(
+        actor=paid_by,
+        action="grant.pay",
+        obj=grant,
+        book=grant.fund.book,
+        before=before,
+        after={**_snapshot(grant, ["state", "paid"]), "payment": payment.pk, "entry": entry.pk},
+    )
+    return payment
+
+
+@transaction.atomic
+def grant_settle(*, grant: Grant, returned, date: Date, settled_by) -> Grant:
+    """Settle: release what was awarded and not paid (Dr 2000 / Cr 5000) and book money the
+    collective returned unused (Dr 1010 / Cr 5000)."""
+    _require_manager(settled_by, grant.fund)
+    _grant_compartment(grant.fund)
+    grant = _locked_grant(grant)
+    if grant.state == GrantState.SETTLED:
+        raise exc.InvalidTransition(_("Deze subsidie is al afgerekend."))
+    returned_money = _money(returned)
+    if returned_money.amount < 0 or returned_money > grant.paid:
+        raise exc.InvalidAmount(
+            _("Terugbetaling moet tussen 0 en het uitbetaalde bedrag (%(paid)s) liggen.")
+            % {"paid": grant.paid}
+        )
+    release = grant.unpaid
+    lines = []
+    party = grant.collective.code
+    if release.amount > 0:
+        lines += [
+            Dr(chart.GRANTS_PAYABLE, _cents(release), contract=grant.number, party=party),
+            Cr(chart.GRANTS_EXPENSE, _cents(release), contract=grant.number, party=party),
+        ]
+    if returned_money.amount > 0:
+        lines += [
+            Dr(chart.BANK_GRANT, _cents(returned_money), contract=grant.number, party=party),
+            Cr(chart.GRANTS_EXPENSE, _cents(returned_money), contract=grant.number, party=party),
+        ]
+    entry = None
+    if lines:
+        entry = entry_post(
+            book=grant.fund.book,
+            date=date,
+            description=f"Afrekening subsidie {grant.number} {grant.collective.name}",
+            lines=lines,
+            source_type="fund.grant_settlement",
+            source_ref=grant.number,
+            created_by=settled_by,
+        )
+    before = _snapshot(grant, ["state", "returned", "released"])
+    grant.state = GrantState.SETTLED
+    grant.released = release
+    grant.returned = returned_money
+    grant.settled_at = date
+    grant.save(update_fields=["state", "released", "returned", "settled_at"])
+    audit_record(
+        actor=settled_by,
+        action="grant.settle",
+        obj=grant,
+        book=grant.fund.book,
+        before=before,
+        after={
+            **_snapshot(grant, ["state", "returned", "released"]),
+            "entry": entry.pk if entry else None,
+        },
+    )
+    return grant
