@@ -7,5 +7,9 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("fund.urls")),
+    path("", include("reports.urls")),
     prefix_default_language=False,
 )
+

@@ -83,4 +83,4 @@ def format_amount(value: Decimal | int, currency: str = BASE_CURRENCY) -> str:
     symbol = "€" if currency == "EUR" else currency
     text = number_format(abs(amount), decimal_pos=minor_exponent(currency), force_grouping=True)
     sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}\N{NO-BREAK SPACE}{text}"
+    return f"{symbol}\N{NO-BREAK SPACE}{sign}{text}"

@@ -8,8 +8,23 @@ from ledger import exceptions as exc
 from ledger.chart import BANK_REVOLVING, CAPITAL_REVOLVING, LOANS_PRINCIPAL
 from ledger.models import JournalEntry
 from ledger.selectors import account_balance
-from ledger.services import Cr, Dr, EntrySpec, entries_post_bulk, period_close, period_create
-from tests.ledger.helpers import D, account, assert_books_consistent, contribution, nothing_written
+from ledger.services import (
+    Cr,
+    Dr,
+    EntrySpec,
+    entries_post_bulk,
+    entry_post,
+    period_close,
+    period_create,
+)
+from tests.ledger.helpers import (
+    D,
+    account,
+    assert_books_consistent,
+    contribution,
+    maintained,
+    nothing_written,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,8 +137,6 @@ def test_batch_conflicting_with_a_posted_key_is_refused_whole(book):
 
 
 def test_bulk_is_the_same_as_posting_one_by_one(book, other_book):
-    from ledger.services import entry_post
-
     specs = [receipt(n % 3, cents=n * 7 + 1, day=D(2025, 3, 1 + n % 5)) for n in range(30)]
     entries_post_bulk(book=book, entries=specs)
     for s in specs:
@@ -135,10 +148,8 @@ def test_bulk_is_the_same_as_posting_one_by_one(book, other_book):
             source_type=s.source_type,
             source_id=s.source_id,
         )
-    from tests.ledger.helpers import maintained
-
     def by_code(b):
-        codes = dict(account(b, c).pk and (account(b, c).pk, c) for c in (BANK_REVOLVING, CAPITAL_REVOLVING))
+        codes = {account(b, c).pk: c for c in (BANK_REVOLVING, CAPITAL_REVOLVING)}
         m = maintained(b)
         return (
             {(codes[a], *rest): v for (a, *rest), v in m["balances"].items()},
