@@ -72,7 +72,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument(
-        "--build-batch", type=int, default=5_000, help="entries per entries_post_bulk call in the build"
+        "--build-batch",
+        type=int,
+        default=5_000,
+        help="entries per entries_post_bulk call in the build",
     )
     parser.add_argument("--single", type=int, default=2_000, help="entries posted one by one")
     parser.add_argument("--bulk", type=int, default=10_000, help="entries per bulk import")
@@ -83,9 +86,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument(
-        "--pg-dbname", default="burgerfonds_bench", help="dropped and re-created; must contain 'bench'"
+        "--pg-dbname",
+        default="burgerfonds_bench",
+        help="dropped and re-created; must contain 'bench'",
     )
-    parser.add_argument("--sqlite-dir", help="folder for the temporary SQLite file (default: TMPDIR)")
+    parser.add_argument(
+        "--sqlite-dir", help="folder for the temporary SQLite file (default: TMPDIR)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file afterwards")
     parser.add_argument(
         "--no-analyze",
@@ -137,6 +144,56 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
+def sqlite_trigger_shim() -> str | None:
+    """Make ledger.dbrules' SQLite triggers compile on this SQLite, if they do not.
+
+    SQLite before 3.48 accepts only a string literal as the message of RAISE(); the
+    triggers join two literals with ``||``. Joining them here changes only the text of
+    the refusal, not what is measured. Returns a warning when it had to patch.
+    """
+    import re
+    import sqlite3
+
+    from ledger import dbrules
+
+    probe = sqlite3.connect(":memory:")
+    try:
+        for table in dbrules.APPEND_ONLY_TABLES:
+            probe.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
+        probe.executescript("".join(dbrules.SQLITE_INSTALL))
+        return None
+    except sqlite3.OperationalError as error:
+        patched = [re.sub(r"'\s*\|\|\s*'", "", sql) for sql in dbrules.SQLITE_INSTALL]
+        dbrules.SQLITE_INSTALL[:] = patched
+        return (
+            f"WARNING: ledger/dbrules.py SQLITE_INSTALL does not compile on SQLite "
+            f"{sqlite3.sqlite_version} ({error}); joined the RAISE() message literals "
+            "for this run only"
+        )
+    finally:
+        probe.close()
+
+
+def code_version(app: Path) -> str:
+    """Commit of the measured ledger code, and whether it has local changes."""
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        return str(app)
+
+    def run_git(*args: str) -> str:
+        done = subprocess.run([git, *args], cwd=app, capture_output=True, text=True, check=True)  # noqa: S603
+        return done.stdout.strip()
+
+    try:
+        head = run_git("rev-parse", "--short", "HEAD")
+        dirty = run_git("status", "--porcelain", ".")
+    except (OSError, subprocess.CalledProcessError):
+        return f"{app} (not a git checkout)"
+    return f"{app} at {head}{' with local changes' if dirty else ''}"
+
+
 def machine_info() -> dict:
     from django.db import connection
 
@@ -165,7 +222,10 @@ def machine_info() -> dict:
         pass
     import django
 
+    import ledger
+
     return {
+        "code": code_version(Path(ledger.__file__).resolve().parent),
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "python": platform.python_version(),
@@ -267,7 +327,9 @@ def plan_history(target_lines: int, seed: int) -> tuple[list[tuple[date, str, tu
         contract = f"G-{grant:05d}"
         events.append((awarded, "grant_award", (contract, amount)))
         events.append((awarded + timedelta(days=30), "grant_paid", (contract, amount // 2)))
-        events.append((awarded + timedelta(days=90), "grant_paid", (contract, amount - amount // 2)))
+        events.append(
+            (awarded + timedelta(days=90), "grant_paid", (contract, amount - amount // 2))
+        )
     lines = sum(LINES_PER_KIND[kind] for _, kind, _ in events)
     # Loans start over the first 18 months and are serviced monthly until the end.
     number = 0
@@ -298,7 +360,10 @@ def spec_for(seq: int, day: date, kind: str, data: tuple):
         text, source = f"Uitbetaling lening {loan.contract}", "loans.disbursement"
     elif kind == "interest_due":
         loan, interest = data
-        lines = [Dr("1210", interest, contract=loan.contract), Cr("4000", interest, contract=loan.contract)]
+        lines = [
+            Dr("1210", interest, contract=loan.contract),
+            Cr("4000", interest, contract=loan.contract),
+        ]
         text, source = f"Rente vervallen {loan.contract}", "loans.instalment"
     elif kind == "repayment":
         loan, interest, principal = data
@@ -322,7 +387,10 @@ def spec_for(seq: int, day: date, kind: str, data: tuple):
         text, source = f"Toewijzing ontvangst aan {loan.contract}", "loans.repayment"
     elif kind == "premium":
         loan, premium = data
-        lines = [Dr("1220", premium, contract=loan.contract), Cr("4100", premium, contract=loan.contract)]
+        lines = [
+            Dr("1220", premium, contract=loan.contract),
+            Cr("4100", premium, contract=loan.contract),
+        ]
         text, source = f"Succespremie {loan.contract}", "loans.premium"
     elif kind == "premium_paid":
         loan, premium = data
@@ -330,7 +398,10 @@ def spec_for(seq: int, day: date, kind: str, data: tuple):
         text, source = f"Ontvangst premie {loan.contract}", "loans.repayment"
     elif kind == "write_off":
         loan, outstanding = data
-        lines = [Dr("5100", outstanding, contract=loan.contract), Cr("1200", outstanding, contract=loan.contract)]
+        lines = [
+            Dr("5100", outstanding, contract=loan.contract),
+            Cr("1200", outstanding, contract=loan.contract),
+        ]
         text, source = f"Afboeking {loan.contract}", "loans.write_off"
     elif kind == "contribution":
         investor, grant_side, amount = data
@@ -362,7 +433,9 @@ def build_history(book, user, args) -> dict:
 
     t0 = time.perf_counter()
     events, planned = plan_history(args.lines, args.seed)
-    print(f"  planned {len(events):,} entries, {planned:,} lines ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"  planned {len(events):,} entries, {planned:,} lines ({time.perf_counter() - t0:.1f} s)"
+    )
     t0 = time.perf_counter()
     done_lines = 0
     next_report = 0.0
@@ -436,15 +509,26 @@ def count_queries(fn: Callable[[], object]) -> tuple[int, list[str]]:
     return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
 
 
+LOAD: dict[str, float] = {}
+
+
+def note_load(phase: str) -> None:
+    """Remember the 1-minute load average when a phase starts: other processes on the
+    machine inflate wall-clock figures, which the CPU-time columns help to tell apart."""
+    LOAD[phase] = round(os.getloadavg()[0], 2)
+
+
 def time_read(fn: Callable[[], object], runs: int, warmup: int) -> dict:
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     result = summarize(times)
+    result["cpu_ms"] = statistics.median(cpu) * 1000  # this process only; the rest is waiting
     result["queries"], _ = count_queries(fn)
     return result
 
@@ -503,17 +587,19 @@ def measure_single(book, user, args, loans: list[str], parties: list[str]) -> di
         post(-1 - i)
     queries, _ = count_queries(lambda: post(-1000))
     times = []
-    t_start = time.perf_counter()
+    c_start, t_start = time.process_time(), time.perf_counter()
     for i in range(args.single):
         t0 = time.perf_counter()
         post(i)
         times.append(time.perf_counter() - t0)
     total = time.perf_counter() - t_start
+    cpu = time.process_time() - c_start
     result = summarize(times)
     result.update(
         entries=args.single,
         seconds=total,
         entries_per_s=args.single / total,
+        cpu_ms=cpu / args.single * 1000,
         queries=queries,
     )
     return result
@@ -525,7 +611,7 @@ def measure_bulk(book, user, args, loans: list[str], parties: list[str]) -> dict
     from ledger.services import EntrySpec, entries_post_bulk
 
     assert not connection.in_atomic_block
-    runs = []
+    runs, cpu = [], []
     for run in range(args.bulk_runs):
         specs = []
         for i in range(args.bulk):
@@ -540,15 +626,17 @@ def measure_bulk(book, user, args, loans: list[str], parties: list[str]) -> dict
                     idempotency_key=f"import-{run}-{i}",
                 )
             )
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         entries_post_bulk(book=book, entries=specs, created_by=user)
         runs.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     best = min(runs)
     median = statistics.median(runs)
     return {
         "entries": args.bulk,
         "runs_s": runs,
         "median_s": median,
+        "cpu_s": statistics.median(cpu),
         "entries_per_s": args.bulk / median,
         "best_entries_per_s": args.bulk / best,
     }
@@ -590,7 +678,13 @@ def measure_reads(book, args, busy_contract: str) -> dict:
         return run
 
     cases: list[tuple[str, str, Callable[[], object], float | None, str]] = [
-        ("balance_account", "balance of account 1000 (bank)", lambda: account_balance(account=bank), 2.0, "balance"),
+        (
+            "balance_account",
+            "balance of account 1000 (bank)",
+            lambda: account_balance(account=bank),
+            2.0,
+            "balance",
+        ),
         (
             "balance_contract",
             f"balance of contract {busy_contract} on 1200",
@@ -654,7 +748,8 @@ def measure_reads(book, args, busy_contract: str) -> dict:
         results["cases"][key] = measured
         print(
             f"  {label:<48} median {measured['median_ms']:8.2f} ms  "
-            f"p95 {measured['p95_ms']:8.2f} ms  ({measured['queries']} queries)",
+            f"p95 {measured['p95_ms']:8.2f} ms  cpu {measured['cpu_ms']:7.2f} ms  "
+            f"({measured['queries']} queries)",
             flush=True,
         )
         if args.explain:
@@ -676,7 +771,8 @@ def print_table(results: dict) -> None:
         (
             f"single-entry posting, 1 commit each ({single['entries']:,} x 2 lines)",
             f"{single['entries_per_s']:,.0f} entries/s (median {single['median_ms']:.2f} ms, "
-            f"p95 {single['p95_ms']:.2f} ms, {single['queries']} queries)",
+            f"p95 {single['p95_ms']:.2f}, cpu {single['cpu_ms']:.2f} ms, "
+            f"{single['queries']} queries)",
             ">= 600/s",
             verdict(single["entries_per_s"] >= 600),
             HORDAK["single"],
@@ -686,7 +782,8 @@ def print_table(results: dict) -> None:
         (
             f"bulk posting, {bulk['entries']:,} entries in 1 transaction",
             f"{bulk['entries_per_s']:,.0f} entries/s (median of {len(bulk['runs_s'])}, "
-            f"best {bulk['best_entries_per_s']:,.0f}/s)",
+            f"best {bulk['best_entries_per_s']:,.0f}/s, cpu {bulk['cpu_s']:.2f} s "
+            f"of {bulk['median_s']:.2f} s)",
             ">= 5,000/s",
             verdict(bulk["entries_per_s"] >= 5000),
             "",
@@ -697,7 +794,8 @@ def print_table(results: dict) -> None:
         rows.append(
             (
                 case["label"],
-                f"{case['median_ms']:.2f} ms (p95 {case['p95_ms']:.2f}, {case['queries']} queries)",
+                f"{case['median_ms']:.2f} ms (p95 {case['p95_ms']:.2f}, cpu {case['cpu_ms']:.2f}, "
+                f"{case['queries']} queries)",
                 f"< {target:g} ms" if target else "-",
                 verdict(case["median_ms"] < target if target else None),
                 case["hordak"],
@@ -718,11 +816,14 @@ def print_table(results: dict) -> None:
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     print(line)
+    print(f"load average (1 min) at the start of each phase: {results['load']}")
     print(
         f"build: {build['lines']:,} lines with entries_post_bulk in batches of "
         f"{results['args']['build_batch']:,} entries: {build['seconds']:,.0f} s, "
         f"{build['entries_per_s']:,} entries/s, {build['lines_per_s']:,} lines/s"
     )
+    for warning in results.get("warnings", []):
+        print(warning)
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -754,15 +855,25 @@ def run(args: argparse.Namespace) -> int:
     from ledger.services import book_create
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    warnings = []
+    if connection.vendor == "sqlite":
+        warning = sqlite_trigger_shim()
+        if warning:
+            print(warning)
+            warnings.append(warning)
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     print(f"migrated in {time.perf_counter() - t0:.1f} s")
     machine = machine_info()
     print(f"machine: nproc {machine['nproc']}, {machine['cpu']}, {machine['database']}")
+    print(f"ledger code: {machine['code']}")
 
     user = get_user_model().objects.create_user(username="bench", password=None)
-    book = book_create(slug="bench", name="Revolverend Fonds Burgercollectieven (bench)", created_by=user)
+    book = book_create(
+        slug="bench", name="Revolverend Fonds Burgercollectieven (bench)", created_by=user
+    )
 
+    note_load("build")
     print(f"building the history ({args.lines:,} lines) with entries_post_bulk ...")
     build = build_history(book, user, args)
     close_history_periods(book, user)
@@ -779,12 +890,15 @@ def run(args: argparse.Namespace) -> int:
     parties = [f"C-{n:05d}" for n in range(0, 4000, 7)]
     busy_contract = contracts[len(contracts) // 2]
 
+    note_load("reads")
     print("reads (median of runs after warm-up):")
     reads = measure_reads(book, args, busy_contract)
 
+    note_load("single")
     print(f"single-entry posting: {args.single:,} entries, one commit each ...", flush=True)
     single = measure_single(book, user, args, contracts, parties)
     print(f"  {single['entries_per_s']:,.0f} entries/s")
+    note_load("bulk")
     print(f"bulk posting: {args.bulk_runs} x {args.bulk:,} entries, one transaction each ...")
     bulk = measure_bulk(book, user, args, contracts, parties)
     print(f"  {bulk['entries_per_s']:,.0f} entries/s")
@@ -807,6 +921,8 @@ def run(args: argparse.Namespace) -> int:
         "single": single,
         "bulk": bulk,
         "check_ok": report.ok,
+        "warnings": warnings,
+        "load": LOAD,
     }
     print_table(results)
     if args.json:

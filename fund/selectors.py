@@ -166,7 +166,7 @@ def grants_for(user) -> QuerySet[Grant]:
     if is_auditor(user):
         return qs
     if is_manager(user):
-        return qs.filter(fund__managers=user)
+        return qs.filter(Q(fund__managers=user) | Q(collective__members=user)).distinct()
     return qs.filter(collective__members=user)
 
 

@@ -81,13 +81,14 @@ POSTGRES_UNINSTALL = [
     "DROP FUNCTION IF EXISTS ledger_refuse_change();",
 ]
 
+SQLITE_MESSAGE = "ledger: {op} of {table} is refused: the ledger is append-only, post a reversal"
+
 SQLITE_INSTALL = [
     f"""
     CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
     BEFORE {op} ON {table}
     BEGIN
-        SELECT RAISE(ABORT, 'ledger: {op} of {table} is refused: '
-                            || 'the ledger is append-only, post a reversal');
+        SELECT RAISE(ABORT, '{SQLITE_MESSAGE.format(op=op, table=table)}');
     END;
     """
     for table in APPEND_ONLY_TABLES

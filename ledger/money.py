@@ -37,6 +37,8 @@ def as_decimal(value: Decimal | int | str) -> Decimal:
     """Coerce to Decimal; floats are refused because they are not exact."""
     if isinstance(value, float):
         raise MoneyError("floats are not accepted as money; use Decimal or a string")
+    if isinstance(value, bool):
+        raise MoneyError("a bool is not an amount")
     try:
         return value if isinstance(value, Decimal) else Decimal(value)
     except (InvalidOperation, TypeError) as exc:

@@ -454,7 +454,13 @@ def entry_reverse(
     then lie in an open period).
     """
     original = JournalEntry.objects.select_for_update().select_related("book").get(pk=entry.pk)
-    if JournalEntry.objects.filter(reversal_of=original).exists():
+    retry = (
+        idempotency_key is not None
+        and JournalEntry.objects.filter(
+            book_id=original.book_id, idempotency_key=idempotency_key, reversal_of=original
+        ).exists()
+    )
+    if not retry and JournalEntry.objects.filter(reversal_of=original).exists():
         raise exc.AlreadyReversed(f"entry #{original.pk} has been reversed already")
     mirror = [
         Line(

@@ -19,4 +19,4 @@ def other_book(db):
 
 @pytest.fixture
 def manager(db):
-    return get_user_model().objects.create_user(username="fondsbeheerder", password="geheim-123")
+    return get_user_model().objects.create_user(username="fondsbeheerder", password=None)

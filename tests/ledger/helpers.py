@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 
+from django.db import connection
+
 from ledger import services
 from ledger.chart import (
     BANK_GRANT,
@@ -39,6 +41,11 @@ from ledger.services import Cr, Dr
 
 WRITE_MODELS = (JournalEntry, JournalLine, Balance, DailyTotal)
 D = date  # short, reads like a date in the examples
+JAN_15 = D(2025, 1, 15)
+FEB_1 = D(2025, 2, 1)
+FEB_10 = D(2025, 2, 10)
+MAR_1 = D(2025, 3, 1)
+MAR_5 = D(2025, 3, 5)
 
 
 def unique_slug(prefix: str = "fonds") -> str:
@@ -53,12 +60,27 @@ def account(book: Book, code: str) -> Account:
     return Account.objects.get(book=book, code=code)
 
 
+COUNTED = (*WRITE_MODELS, Period, AuditEvent)
+
+
+def _counts(models) -> dict[str, int]:
+    """Row counts of the tables, in one query."""
+    parts = ", ".join(
+        f"(SELECT COUNT(*) FROM {connection.ops.quote_name(m._meta.db_table)})" for m in models
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {parts}")
+        return dict(zip((m.__name__ for m in models), cursor.fetchone(), strict=True))
+
+
 def row_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in WRITE_MODELS}
+    """Rows of JournalEntry, JournalLine, Balance and DailyTotal (every book)."""
+    return _counts(WRITE_MODELS)
 
 
 def all_counts() -> dict[str, int]:
-    return {**row_counts(), "Period": Period.objects.count(), "AuditEvent": AuditEvent.objects.count()}
+    """As :func:`row_counts`, plus periods and audit events."""
+    return _counts(COUNTED)
 
 
 @contextlib.contextmanager
@@ -72,7 +94,7 @@ def nothing_written() -> Iterator[None]:
 # --- worked postings (ARCHITECTURE section 3) ----------------------------------------------
 
 
-def contribution(book: Book, cents: int, *, investor: str = "INV-PROV", day: date = D(2025, 1, 15), **kw):
+def contribution(book: Book, cents: int, *, investor: str = "INV-PROV", day: date = JAN_15, **kw):
     """An investor pays capital into the revolving compartment: Dr 1000 / Cr 3000."""
     return services.entry_post(
         book=book,
@@ -84,7 +106,7 @@ def contribution(book: Book, cents: int, *, investor: str = "INV-PROV", day: dat
     )
 
 
-def grant_contribution(book: Book, cents: int, *, investor: str = "INV-GEM", day: date = D(2025, 1, 15)):
+def grant_contribution(book: Book, cents: int, *, investor: str = "INV-GEM", day: date = JAN_15):
     return services.entry_post(
         book=book,
         date=day,
@@ -93,7 +115,7 @@ def grant_contribution(book: Book, cents: int, *, investor: str = "INV-GEM", day
     )
 
 
-def disbursement(book: Book, cents: int, *, loan: str = "L-001", day: date = D(2025, 2, 1), **kw):
+def disbursement(book: Book, cents: int, *, loan: str = "L-001", day: date = FEB_1, **kw):
     """A loan tranche is paid out: Dr 1200 / Cr 1000."""
     return services.entry_post(
         book=book,
@@ -106,17 +128,20 @@ def disbursement(book: Book, cents: int, *, loan: str = "L-001", day: date = D(2
     )
 
 
-def interest_due(book: Book, cents: int, *, loan: str = "L-001", day: date = D(2025, 3, 1)):
+def interest_due(book: Book, cents: int, *, loan: str = "L-001", day: date = MAR_1):
     """An instalment's interest falls due: Dr 1210 / Cr 4000."""
     return services.entry_post(
         book=book,
         date=day,
         description=f"Rente vervallen {loan}",
-        lines=[Dr(INTEREST_RECEIVABLE, cents, contract=loan), Cr(INTEREST_INCOME, cents, contract=loan)],
+        lines=[
+            Dr(INTEREST_RECEIVABLE, cents, contract=loan),
+            Cr(INTEREST_INCOME, cents, contract=loan),
+        ],
     )
 
 
-def repayment(book: Book, principal: int, interest: int, *, loan: str = "L-001", day: date = D(2025, 3, 5)):
+def repayment(book: Book, principal: int, interest: int, *, loan: str = "L-001", day: date = MAR_5):
     """A repayment comes in and is allocated: Dr 1000 / Cr 1210, 1200."""
     return services.entry_post(
         book=book,
@@ -130,12 +155,15 @@ def repayment(book: Book, principal: int, interest: int, *, loan: str = "L-001",
     )
 
 
-def grant_award(book: Book, cents: int, *, grant: str = "S-001", day: date = D(2025, 2, 10)):
+def grant_award(book: Book, cents: int, *, grant: str = "S-001", day: date = FEB_10):
     return services.entry_post(
         book=book,
         date=day,
         description=f"Subsidie toegekend {grant}",
-        lines=[Dr(GRANTS_EXPENSE, cents, contract=grant), Cr(GRANTS_PAYABLE, cents, contract=grant)],
+        lines=[
+            Dr(GRANTS_EXPENSE, cents, contract=grant),
+            Cr(GRANTS_PAYABLE, cents, contract=grant),
+        ],
     )
 
 

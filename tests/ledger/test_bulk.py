@@ -29,7 +29,10 @@ from tests.ledger.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-def receipt(n, cents=100_00, key=None, day=D(2025, 3, 1), party=None):
+MARCH_1 = D(2025, 3, 1)
+
+
+def receipt(n, cents=100_00, key=None, day=MARCH_1, party=None):
     return EntrySpec(
         date=day,
         description=f"Ontvangst {n}",
@@ -46,7 +49,9 @@ def test_bulk_posts_every_entry_in_order(book):
     assert [e.description for e in entries] == [s.description for s in specs]
     assert all(e.pk for e in entries)
     assert JournalEntry.objects.filter(book=book).count() == 10
-    assert account_balance(account=account(book, BANK_REVOLVING)) == sum(n * 100 for n in range(1, 11))
+    assert account_balance(account=account(book, BANK_REVOLVING)) == sum(
+        n * 100 for n in range(1, 11)
+    )
     assert account_balance(account=account(book, CAPITAL_REVOLVING), party="INV-3") == -300
     assert_books_consistent(book)
 
@@ -148,6 +153,7 @@ def test_bulk_is_the_same_as_posting_one_by_one(book, other_book):
             source_type=s.source_type,
             source_id=s.source_id,
         )
+
     def by_code(b):
         codes = {account(b, c).pk: c for c in (BANK_REVOLVING, CAPITAL_REVOLVING)}
         m = maintained(b)

@@ -1,4 +1,4 @@
-"""Idempotency keys: a retried posting returns the first entry; a reused key with other content is refused."""
+"""Idempotency keys: a retry returns the first entry; a key reused for other content is refused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""period_create and period_close: periods do not overlap, close in order, and then refuse entries."""
+"""period_create and period_close: periods do not overlap, close in order, then refuse entries."""
 
 from __future__ import annotations
 
@@ -67,7 +67,11 @@ def test_period_close_records_who_and_when_and_an_audit_event(book, manager):
     assert q1.is_closed and closed.is_closed
     assert q1.closed_by == manager
     event = AuditEvent.objects.get(action="period.close", object_id=str(q1.pk))
-    assert (event.before, event.after, event.book_id) == ({"closed": False}, {"closed": True}, book.pk)
+    assert (event.before, event.after, event.book_id) == (
+        {"closed": False},
+        {"closed": True},
+        book.pk,
+    )
 
 
 def test_closing_a_closed_period_is_refused(book, manager):

@@ -35,7 +35,11 @@ pytestmark = pytest.mark.django_db
 
 def post(book, lines, **kwargs):
     return entry_post(
-        book=book, date=kwargs.pop("date", D(2025, 1, 15)), description="Testboeking", lines=lines, **kwargs
+        book=book,
+        date=kwargs.pop("date", D(2025, 1, 15)),
+        description="Testboeking",
+        lines=lines,
+        **kwargs,
     )
 
 
@@ -57,8 +61,12 @@ def test_contribution_is_posted_with_lines_balances_and_daily_totals(book, manag
     assert all(ln.date == entry.date for ln in lines)
     assert account_balance(account=account(book, BANK_REVOLVING)) == 250_000_00
     assert account_balance(account=account(book, CAPITAL_REVOLVING)) == -250_000_00
-    assert account_balance(account=account(book, CAPITAL_REVOLVING), party="INV-PROV") == -250_000_00
-    assert DailyTotal.objects.get(account__book=book, account__code=BANK_REVOLVING).debit == 250_000_00
+    assert (
+        account_balance(account=account(book, CAPITAL_REVOLVING), party="INV-PROV") == -250_000_00
+    )
+    assert (
+        DailyTotal.objects.get(account__book=book, account__code=BANK_REVOLVING).debit == 250_000_00
+    )
     assert_books_consistent(book)
 
 
@@ -210,7 +218,10 @@ def test_amount_not_a_positive_whole_number_of_cents_is_refused(book, amount):
     ],
 )
 def test_missing_subledger_key_is_refused(book, code, keys, missing):
-    with nothing_written(), pytest.raises(exc.MissingSubledgerKey, match=f"{code} needs a {missing}"):
+    with (
+        nothing_written(),
+        pytest.raises(exc.MissingSubledgerKey, match=f"{code} needs a {missing}"),
+    ):
         post(book, [Dr(code, 100, **keys), Cr(code, 100, contract="X-1", party="P-1")])
 
 

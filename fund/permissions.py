@@ -1,0 +1,154 @@
+"""Who may do what on the fund side of the web app.
+
+Visibility is the selectors' job (``funds_for``, ``collectives_for``, ... scope a queryset,
+and a view looks objects up in that scope so that an object outside it is a 404). What this
+module adds is the *role* of a user and the refusal of write actions (a 403): a user who may
+see an object is not always allowed to change it, and an auditor never changes anything.
+
+Roles:
+
+* ``manager``: a fund manager (in ``Fund.managers``); acts on their own funds.
+* ``member``: a contact of a collective (in ``Collective.members``).
+* ``investor``: a user of an investor (in ``Investor.users``).
+* ``auditor``: in the group ``auditors``; reads everything, changes nothing.
+* ``none``: logged in without any of the above (may register a collective).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+
+from .models import Collective, Fund
+
+MANAGER = "manager"
+MEMBER = "member"
+INVESTOR = "investor"
+AUDITOR = "auditor"
+NO_ROLE = "none"
+AUDITORS_GROUP = "auditors"
+
+_CACHE_ATTR = "_fund_roles"
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's roles, computed once per user object (so once per request)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    roles = set()
+    if user.managed_funds.exists():
+        roles.add(MANAGER)
+    if user.collectives.exists():
+        roles.add(MEMBER)
+    if user.investors.exists():
+        roles.add(INVESTOR)
+    if user.groups.filter(name=AUDITORS_GROUP).exists():
+        roles.add(AUDITOR)
+    result = frozenset(roles or {NO_ROLE})
+    setattr(user, _CACHE_ATTR, result)
+    return result
+
+
+def forget_roles(user) -> None:
+    """Drop the cached roles, e.g. after the user registered a collective."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def is_auditor(user) -> bool:
+    return AUDITOR in roles_of(user)
+
+
+def is_staff_reader(user) -> bool:
+    """Managers and auditors: they see assessments, ledger lines and audit details."""
+    return has_role(user, MANAGER, AUDITOR)
+
+
+def can_write(user) -> bool:
+    """Anyone logged in except an auditor (an auditor changes nothing, whatever else they are)."""
+    return getattr(user, "is_authenticated", False) and not is_auditor(user)
+
+
+def manager_of(user, fund: Fund) -> bool:
+    """The user is a manager of this fund (no auditor check; see :func:`require_manager_of`)."""
+    if not getattr(user, "is_authenticated", False) or MANAGER not in roles_of(user):
+        return False
+    return fund.managers.filter(pk=user.pk).exists()
+
+
+def member_of(user, collective: Collective) -> bool:
+    if not getattr(user, "is_authenticated", False) or MEMBER not in roles_of(user):
+        return False
+    return collective.members.filter(pk=user.pk).exists()
+
+
+def require_write(user) -> None:
+    """Refuse any change by an auditor (or an anonymous user)."""
+    if not can_write(user):
+        raise PermissionDenied
+
+
+def require_manager_of(user, fund: Fund) -> None:
+    """Refuse a write action on ``fund`` unless the user manages it (and is no auditor)."""
+    require_write(user)
+    if not manager_of(user, fund):
+        raise PermissionDenied
+
+
+def require_any_manager(user) -> None:
+    """Refuse unless the user manages at least one fund (verification, new investors)."""
+    require_write(user)
+    if MANAGER not in roles_of(user):
+        raise PermissionDenied
+
+
+def require_member_of(user, collective: Collective) -> None:
+    """Refuse a write action on behalf of ``collective`` unless the user is its contact."""
+    require_write(user)
+    if not member_of(user, collective):
+        raise PermissionDenied
+
+
+def _check(user, roles: Iterable[str], write: bool) -> None:
+    if write:
+        require_write(user)
+    if not has_role(user, *roles):
+        raise PermissionDenied
+
+
+def role_required(*roles: str, write: bool = False) -> Callable:
+    """Decorator for function views: login first (anonymous users go to the login page),
+    then one of ``roles`` (else 403). With ``write=True`` auditors are refused as well."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            _check(request.user, roles, write)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator
+
+
+class RoleRequiredMixin(LoginRequiredMixin):
+    """The same for class-based views: set ``roles`` (and ``write = True`` for changes)."""
+
+    roles: tuple[str, ...] = ()
+    write: bool = False
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            _check(request.user, self.roles, self.write)
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,981 @@
+"""Web pages of the fund side: funds, capital, collectives, applications and grants.
+
+Views are thin: look the object up in the user's scope (a 404 outside it), check the role
+for a change (a 403), parse a form, make one service call, and redirect with a message.
+Refusals of the services (:class:`fund.exceptions.FundError`) are shown next to the form.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from ledger.selectors import audit_events, contract_lines
+from ledger.services import audit_record
+
+from . import services
+from .exceptions import FundError, InvalidTransition
+from .forms import (
+    ApplicationCreateForm,
+    ApplicationFilterForm,
+    ApplicationForm,
+    AssessForm,
+    AttachmentForm,
+    BudgetEditFormSet,
+    BudgetFormSet,
+    CollectiveFilterForm,
+    CollectiveForm,
+    CollectiveRegisterForm,
+    CommitmentForm,
+    ContributionForm,
+    DecideForm,
+    GrantAwardForm,
+    GrantFilterForm,
+    GrantPayForm,
+    GrantSettleForm,
+    InvestorFilterForm,
+    InvestorForm,
+    SdgForm,
+    budget_lines,
+    sdg_list,
+)
+from .models import (
+    Application,
+    ApplicationKind,
+    ApplicationState,
+    Attachment,
+    Collective,
+    Commitment,
+    Contribution,
+    Fund,
+    Grant,
+    GrantState,
+    Proposal,
+)
+from .permissions import (
+    AUDITOR,
+    INVESTOR,
+    MANAGER,
+    MEMBER,
+    NO_ROLE,
+    can_write,
+    forget_roles,
+    has_role,
+    is_staff_reader,
+    manager_of,
+    member_of,
+    require_any_manager,
+    require_manager_of,
+    require_member_of,
+    role_required,
+    roles_of,
+)
+from .selectors import (
+    applications_for,
+    collectives_for,
+    contributions_for_investor,
+    fund_positions,
+    funds_for,
+    grants_for,
+    investors_for,
+    money_total,
+    pipeline,
+)
+from .services import COLLECTIVE_FIELDS
+
+PAGE_SIZE = 25
+
+ACTION_LABELS = {
+    "fund.create": gettext_lazy("Fonds aangemaakt"),
+    "investor.create": gettext_lazy("Investeerder vastgelegd"),
+    "commitment.create": gettext_lazy("Toezegging vastgelegd"),
+    "contribution.record": gettext_lazy("Storting geboekt"),
+    "collective.register": gettext_lazy("Collectief aangemeld"),
+    "collective.update": gettext_lazy("Gegevens gewijzigd"),
+    "collective.verify": gettext_lazy("Geverifieerd door fondsbeheerder"),
+    "application.create": gettext_lazy("Aanvraag aangemaakt"),
+    "application.update": gettext_lazy("Aanvraag gewijzigd"),
+    "application.attach": gettext_lazy("Bijlage toegevoegd"),
+    "application.submit": gettext_lazy("Ingediend"),
+    "application.withdraw": gettext_lazy("Ingetrokken"),
+    "application.start_review": gettext_lazy("In behandeling genomen"),
+    "application.assess": gettext_lazy("Beoordeeld, met voorstel"),
+    "application.approve": gettext_lazy("Goedgekeurd"),
+    "application.reject": gettext_lazy("Afgewezen"),
+    "application.commitment_use": gettext_lazy("Reservering verlaagd"),
+    "grant.award": gettext_lazy("Subsidie toegekend"),
+    "grant.pay": gettext_lazy("Betaling gedaan"),
+    "grant.settle": gettext_lazy("Afgerekend"),
+}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _add_errors(form, error: Exception) -> None:
+    """Show a service refusal or a model validation error on the form."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in errors:
+                form.add_error(target, message)
+    elif isinstance(error, ValidationError):
+        for message in error.messages:
+            form.add_error(None, message)
+    else:
+        form.add_error(None, str(error))
+
+
+def _call(form, service, **kwargs):
+    """One service call; on a refusal the message lands on ``form`` and None is returned."""
+    try:
+        return service(**kwargs)
+    except (FundError, ValidationError) as error:
+        _add_errors(form, error)
+        return None
+
+
+def _call_with_message(request, service, **kwargs):
+    """One service call for a button without fields; a refusal becomes an error message."""
+    try:
+        return service(**kwargs)
+    except FundError as error:
+        messages.error(request, str(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return None
+
+
+def _changes(event) -> list[dict]:
+    before, after = event.before or {}, event.after or {}
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    keys += [k for k in before if k not in after]
+    return [{"field": k, "before": before.get(k), "after": after.get(k)} for k in keys]
+
+
+def _history(user, object_type: str, object_id) -> list[dict]:
+    """Audit events of one object, newest first; before/after only for managers and auditors."""
+    staff = is_staff_reader(user)
+    return [
+        {
+            "event": event,
+            "label": ACTION_LABELS.get(event.action, event.action),
+            "changes": _changes(event) if staff else [],
+        }
+        for event in audit_events(object_type=object_type, object_id=object_id)[:200]
+    ]
+
+
+def _commitment_rows(commitments) -> list[dict]:
+    """Each commitment with what is paid in and still open (contributions prefetched)."""
+    rows = []
+    for commitment in commitments:
+        paid = money_total(c.amount for c in commitment.contributions.all())
+        rows.append({"commitment": commitment, "paid": paid, "open": commitment.amount - paid})
+    return rows
+
+
+def _attachment_add(*, application: Application, file, uploaded_by, description: str = ""):
+    """Stand-in for ``fund.services.attachment_add`` until the service exists (see the
+    report): a draft application gets a file, with its audit event, in one transaction."""
+    service = getattr(services, "attachment_add", None)
+    if service is not None:
+        return service(
+            application=application, file=file, description=description, uploaded_by=uploaded_by
+        )
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.state != ApplicationState.DRAFT:
+            raise InvalidTransition(_("Bijlagen kunnen alleen bij een concept worden toegevoegd."))
+        attachment = Attachment.objects.create(
+            application=application, file=file, description=description, uploaded_by=uploaded_by
+        )
+        audit_record(
+            actor=uploaded_by,
+            action="application.attach",
+            obj=application,
+            book_id=application.fund.book_id,
+            after={"attachment": attachment.pk, "file": attachment.file.name},
+        )
+    return attachment
+
+
+def _save_attachments(request, application: Application, files) -> None:
+    for upload in files:
+        try:
+            _attachment_add(application=application, file=upload, uploaded_by=request.user)
+        except FundError as error:
+            messages.warning(
+                request,
+                _("Bijlage %(name)s is niet opgeslagen: %(error)s")
+                % {"name": upload.name, "error": error},
+            )
+
+
+# --- funds ---------------------------------------------------------------------------------
+
+
+@role_required(MANAGER, AUDITOR)
+def fund_list(request):
+    open_states = [ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW]
+    funds = (
+        funds_for(request.user)
+        .prefetch_related("managers")
+        .annotate(open_count=Count("applications", filter=Q(applications__state__in=open_states)))
+        .order_by("name")
+    )
+    return render(request, "fund/fund_list.html", {"page_obj": _page(request, funds)})
+
+
+@role_required(MANAGER, AUDITOR)
+def fund_detail(request, slug):
+    fund = get_object_or_404(funds_for(request.user).select_related("book"), slug=slug)
+    counts = pipeline(fund)
+    commitments = (
+        Commitment.objects.filter(compartment__fund=fund)
+        .select_related("investor", "compartment")
+        .prefetch_related("contributions")
+        .order_by("-date", "-id")
+    )
+    contributions = (
+        Contribution.objects.filter(commitment__compartment__fund=fund)
+        .select_related("commitment__investor", "commitment__compartment")
+        .order_by("-date", "-id")[:10]
+    )
+    context = {
+        "fund": fund,
+        "positions": fund_positions(fund),
+        "pipeline": [
+            {"state": state, "label": label, "count": counts.get(state, 0)}
+            for state, label in ApplicationState.choices
+        ],
+        "commitments": _commitment_rows(commitments),
+        "contributions": contributions,
+        "activity": [
+            {"event": event, "label": ACTION_LABELS.get(event.action, event.action)}
+            for event in audit_events(book=fund.book).filter(book=fund.book)[:15]
+        ],
+        "managers": fund.managers.all(),
+        "can_manage": can_write(request.user) and manager_of(request.user, fund),
+    }
+    return render(request, "fund/fund_detail.html", context)
+
+
+# --- investors and capital -----------------------------------------------------------------
+
+
+@role_required(MANAGER, AUDITOR, INVESTOR)
+def investor_list(request):
+    investors = investors_for(request.user).annotate(commitment_count=Count("commitments"))
+    form = InvestorFilterForm(request.GET or None)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            investors = investors.filter(
+                Q(name__icontains=data["q"]) | Q(code__icontains=data["q"])
+            )
+        if data["kind"]:
+            investors = investors.filter(kind=data["kind"])
+    context = {
+        "filter_form": form,
+        "page_obj": _page(request, investors.order_by("name")),
+        "can_create": can_write(request.user) and has_role(request.user, MANAGER),
+    }
+    return render(request, "fund/investor_list.html", context)
+
+
+@role_required(MANAGER, AUDITOR, INVESTOR)
+def investor_detail(request, pk):
+    user = request.user
+    investor = get_object_or_404(investors_for(user), pk=pk)
+    commitments = Commitment.objects.filter(investor=investor)
+    contributions = contributions_for_investor(investor)
+    own = AUDITOR in roles_of(user) or investor.users.filter(pk=user.pk).exists()
+    if not own:  # a manager sees the capital in their own funds only
+        commitments = commitments.filter(compartment__fund__managers=user)
+        contributions = contributions.filter(commitment__compartment__fund__managers=user)
+    commitments = (
+        commitments.select_related("compartment__fund")
+        .prefetch_related("contributions")
+        .order_by("-date", "-id")
+    )
+    rows = _commitment_rows(commitments)
+    context = {
+        "investor": investor,
+        "commitments": rows,
+        "committed_total": money_total(r["commitment"].amount for r in rows),
+        "paid_total": money_total(r["paid"] for r in rows),
+        "contributions": contributions.order_by("-date", "-id"),
+        "history": _history(user, "fund.investor", investor.pk),
+        "manageable_funds": (
+            funds_for(user).filter(managers=user) if can_write(user) else Fund.objects.none()
+        ),
+    }
+    return render(request, "fund/investor_detail.html", context)
+
+
+@role_required(MANAGER, write=True)
+def investor_create(request):
+    form = InvestorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        investor = _call(
+            form,
+            services.investor_create,
+            created_by=request.user,
+            **{name: data[name] for name in InvestorForm.Meta.fields},
+        )
+        if investor is not None:
+            messages.success(request, _("Investeerder %(name)s vastgelegd.") % {"name": investor})
+            return redirect("fund:investor_detail", pk=investor.pk)
+    return render(request, "fund/investor_form.html", {"form": form})
+
+
+@role_required(MANAGER, write=True)
+def commitment_create(request, slug):
+    fund = get_object_or_404(funds_for(request.user), slug=slug)
+    require_manager_of(request.user, fund)
+    initial = {"investor": request.GET.get("investor")}
+    form = CommitmentForm(request.POST or None, fund=fund, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        commitment = _call(
+            form, services.commitment_create, created_by=request.user, **form.cleaned_data
+        )
+        if commitment is not None:
+            messages.success(
+                request,
+                _("Toezegging van %(investor)s vastgelegd.") % {"investor": commitment.investor},
+            )
+            return redirect("fund:fund_detail", slug=fund.slug)
+    return render(request, "fund/commitment_form.html", {"fund": fund, "form": form})
+
+
+@role_required(MANAGER, write=True)
+def contribution_create(request, pk):
+    commitments = Commitment.objects.filter(compartment__fund__in=funds_for(request.user))
+    commitment = get_object_or_404(
+        commitments.select_related("investor", "compartment__fund").prefetch_related(
+            "contributions"
+        ),
+        pk=pk,
+    )
+    fund = commitment.compartment.fund
+    require_manager_of(request.user, fund)
+    row = _commitment_rows([commitment])[0]
+    form = ContributionForm(request.POST or None, initial={"amount": row["open"].amount})
+    if request.method == "POST" and form.is_valid():
+        contribution = _call(
+            form,
+            services.contribution_record,
+            commitment=commitment,
+            created_by=request.user,
+            **form.cleaned_data,
+        )
+        if contribution is not None:
+            messages.success(
+                request,
+                _("Storting van %(investor)s geboekt.") % {"investor": commitment.investor},
+            )
+            return redirect("fund:fund_detail", slug=fund.slug)
+    context = {"fund": fund, "row": row, "commitment": commitment, "form": form}
+    return render(request, "fund/contribution_form.html", context)
+
+
+# --- collectives ---------------------------------------------------------------------------
+
+
+def _can_register(user) -> bool:
+    return can_write(user) and has_role(user, NO_ROLE, MEMBER, MANAGER)
+
+
+@role_required(MANAGER, AUDITOR, MEMBER, INVESTOR, NO_ROLE)
+def collective_list(request):
+    scoped = collectives_for(request.user)
+    municipalities = (
+        scoped.exclude(municipality="")
+        .order_by("municipality")
+        .values_list("municipality", flat=True)
+        .distinct()
+    )
+    form = CollectiveFilterForm(request.GET or None, municipalities=list(municipalities))
+    collectives = scoped
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"]
+            collectives = collectives.filter(
+                Q(name__icontains=q) | Q(code__icontains=q) | Q(city__icontains=q) | Q(kvk_number=q)
+            )
+        if data["kind"]:
+            collectives = collectives.filter(kind=data["kind"])
+        if data["municipality"]:
+            collectives = collectives.filter(municipality=data["municipality"])
+        if data["verified"]:
+            collectives = collectives.filter(verified_at__isnull=data["verified"] == "no")
+    context = {
+        "filter_form": form,
+        "page_obj": _page(request, collectives.order_by("name")),
+        "can_register": _can_register(request.user),
+    }
+    return render(request, "fund/collective_list.html", context)
+
+
+@role_required(NO_ROLE, MEMBER, MANAGER, write=True)
+def collective_register(request):
+    user = request.user
+    for_someone = has_role(user, MANAGER)
+    form = CollectiveRegisterForm(request.POST or None, for_someone=for_someone)
+    sdg_form = SdgForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and sdg_form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in CollectiveForm.Meta.fields}
+        member = form.cleaned_data.get("contact_user") if for_someone else user
+        collective = _call(
+            form,
+            services.collective_register,
+            registered_by=user,
+            member=member,
+            sdgs=sdg_form.cleaned_data["sdgs"],
+            **fields,
+        )
+        if collective is not None:
+            forget_roles(user)
+            messages.success(
+                request,
+                _(
+                    "%(name)s is aangemeld met code %(code)s. Een fondsbeheerder verifieert "
+                    "KvK-nummer en IBAN; daarna kunt u aanvragen indienen."
+                )
+                % {"name": collective.name, "code": collective.code},
+            )
+            return redirect("fund:collective_detail", code=collective.code)
+    context = {"form": form, "sdg_form": sdg_form, "for_someone": for_someone}
+    return render(request, "fund/collective_form.html", context)
+
+
+@role_required(MANAGER, AUDITOR, MEMBER)
+def collective_detail(request, code):
+    user = request.user
+    collective = get_object_or_404(
+        collectives_for(user).select_related("verified_by").prefetch_related("members"), code=code
+    )
+    is_member = member_of(user, collective)
+    writer = can_write(user)
+    context = {
+        "collective": collective,
+        "sdgs": sdg_list(collective.sdgs),
+        "applications": applications_for(user).filter(collective=collective),
+        "grants": grants_for(user).filter(collective=collective),
+        "history": _history(user, "fund.collective", collective.pk),
+        "can_edit": writer and (is_member or has_role(user, MANAGER)),
+        "can_verify": writer and has_role(user, MANAGER) and not collective.is_verified,
+        "can_apply": writer and is_member,
+    }
+    return render(request, "fund/collective_detail.html", context)
+
+
+@role_required(MANAGER, MEMBER, write=True)
+def collective_edit(request, code):
+    user = request.user
+    collective = get_object_or_404(collectives_for(user), code=code)
+    if not has_role(user, MANAGER):
+        require_member_of(user, collective)
+    form = CollectiveForm(request.POST or None, instance=Collective.objects.get(pk=collective.pk))
+    sdg_form = SdgForm(request.POST or None, initial={"sdgs": collective.sdgs})
+    if request.method == "POST" and form.is_valid() and sdg_form.is_valid():
+        cleaned = {**form.cleaned_data, "sdgs": sdg_form.cleaned_data["sdgs"]}
+        fields = {
+            name: value
+            for name, value in cleaned.items()
+            if name in COLLECTIVE_FIELDS and value != getattr(collective, name)
+        }
+        if not fields:
+            messages.info(request, _("Er is niets gewijzigd."))
+            return redirect("fund:collective_detail", code=collective.code)
+        updated = _call(
+            form, services.collective_update, collective=collective, changed_by=user, **fields
+        )
+        if updated is not None:
+            messages.success(
+                request, _("De gegevens van %(name)s zijn opgeslagen.") % {"name": updated}
+            )
+            return redirect("fund:collective_detail", code=collective.code)
+    context = {"form": form, "sdg_form": sdg_form, "collective": collective}
+    return render(request, "fund/collective_form.html", context)
+
+
+@require_POST
+@role_required(MANAGER, write=True)
+def collective_verify(request, code):
+    collective = get_object_or_404(collectives_for(request.user), code=code)
+    require_any_manager(request.user)
+    if _call_with_message(
+        request, services.collective_verify, collective=collective, verified_by=request.user
+    ):
+        messages.success(request, _("%(name)s is geverifieerd.") % {"name": collective})
+    return redirect("fund:collective_detail", code=collective.code)
+
+
+# --- applications --------------------------------------------------------------------------
+
+
+def _visible_funds(user):
+    return Fund.objects.filter(
+        Q(pk__in=funds_for(user).values("pk")) | Q(applications__collective__members=user)
+    ).distinct()
+
+
+@role_required(MANAGER, AUDITOR, MEMBER)
+def application_list(request):
+    user = request.user
+    applications = applications_for(user)
+    form = ApplicationFilterForm(request.GET or None, funds=_visible_funds(user))
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"]
+            applications = applications.filter(
+                Q(number__icontains=q) | Q(title__icontains=q) | Q(collective__name__icontains=q)
+            )
+        for name in ("state", "kind", "fund"):
+            if data[name]:
+                applications = applications.filter(**{name: data[name]})
+    context = {
+        "filter_form": form,
+        "page_obj": _page(request, applications),
+        "can_create": can_write(user) and has_role(user, MEMBER),
+    }
+    return render(request, "fund/application_list.html", context)
+
+
+def _scoped_application(request, number) -> Application:
+    return get_object_or_404(
+        applications_for(request.user).select_related(
+            "fund__book", "created_by", "assessor", "decided_by"
+        ),
+        number=number,
+    )
+
+
+@role_required(MEMBER, write=True)
+def application_create(request):
+    user = request.user
+    collectives = list(Collective.objects.filter(members=user).order_by("name"))
+    data = request.POST or None
+    form = ApplicationCreateForm(data, collectives=Collective.objects.filter(members=user))
+    sdg_form = SdgForm(data)
+    budget = BudgetFormSet(data, prefix="budget")
+    attachments = AttachmentForm(data, request.FILES or None)
+    forms_valid = request.method == "POST" and all(
+        [form.is_valid(), sdg_form.is_valid(), budget.is_valid(), attachments.is_valid()]
+    )
+    if forms_valid:
+        cleaned = form.cleaned_data
+        details = {
+            name: cleaned[name]
+            for name in ApplicationForm.base_fields
+            if name not in {"title", "purpose", "amount_requested"}
+        }
+        application = _call(
+            form,
+            services.application_create,
+            fund=cleaned["fund"],
+            collective=cleaned["collective"],
+            kind=cleaned["kind"],
+            title=cleaned["title"],
+            purpose=cleaned["purpose"],
+            amount_requested=cleaned["amount_requested"],
+            created_by=user,
+            budget_lines=budget_lines(budget),
+            sdgs=sdg_form.cleaned_data["sdgs"],
+            **details,
+        )
+        if application is not None:
+            _save_attachments(request, application, attachments.cleaned_data["files"])
+            messages.success(
+                request,
+                _("Concept %(number)s is opgeslagen. Dien het in als het compleet is.")
+                % {"number": application.number},
+            )
+            return redirect("fund:application_detail", number=application.number)
+    context = {
+        "form": form,
+        "sdg_form": sdg_form,
+        "budget": budget,
+        "attachment_form": attachments,
+        "no_collective": not collectives,
+    }
+    return render(request, "fund/application_form.html", context)
+
+
+@role_required(MEMBER, write=True)
+def application_edit(request, number):
+    user = request.user
+    application = _scoped_application(request, number)
+    require_member_of(user, application.collective)
+    if application.state != ApplicationState.DRAFT:
+        messages.error(request, _("Alleen een concept kan worden gewijzigd."))
+        return redirect("fund:application_detail", number=application.number)
+    data = request.POST or None
+    initial = {name: getattr(application, name) for name in ApplicationForm.base_fields}
+    initial["amount_requested"] = application.amount_requested.amount
+    form = ApplicationForm(data, initial=initial)
+    sdg_form = SdgForm(data, initial={"sdgs": application.sdgs})
+    lines = [
+        {"description": line.description, "amount": line.amount.amount}
+        for line in application.budget_lines.all()
+    ]
+    budget = BudgetEditFormSet(data, prefix="budget", initial=lines)
+    attachments = AttachmentForm(data, request.FILES or None)
+    forms_valid = request.method == "POST" and all(
+        [form.is_valid(), sdg_form.is_valid(), budget.is_valid(), attachments.is_valid()]
+    )
+    if forms_valid:
+        updated = _call(
+            form,
+            services.application_update,
+            application=application,
+            changed_by=user,
+            budget_lines=budget_lines(budget),
+            sdgs=sdg_form.cleaned_data["sdgs"],
+            **form.cleaned_data,
+        )
+        if updated is not None:
+            _save_attachments(request, updated, attachments.cleaned_data["files"])
+            messages.success(request, _("Aanvraag %(number)s is opgeslagen.") % {"number": number})
+            return redirect("fund:application_detail", number=application.number)
+    context = {
+        "application": application,
+        "form": form,
+        "sdg_form": sdg_form,
+        "budget": budget,
+        "attachment_form": attachments,
+        "existing_attachments": application.attachments.all(),
+    }
+    return render(request, "fund/application_form.html", context)
+
+
+def _application_actions(user, application: Application) -> dict:
+    """Which steps this user may take on this application now, with their forms."""
+    state = application.state
+    writer = can_write(user)
+    member = writer and member_of(user, application.collective)
+    manager = writer and manager_of(user, application.fund)
+    has_grant = Grant.objects.filter(application=application).exists()
+    actions = {
+        "edit": member and state == ApplicationState.DRAFT,
+        "submit": member and state == ApplicationState.DRAFT,
+        "withdraw": member
+        and state
+        in (ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW),
+        "start_review": manager and state == ApplicationState.SUBMITTED,
+        "assess_form": None,
+        "decide_form": None,
+        "decide_blocked": False,
+        "award_form": None,
+    }
+    if manager and state == ApplicationState.IN_REVIEW and not application.decided_by_id:
+        if not application.proposal or application.assessor_id == user.pk:
+            actions["assess_form"] = _assess_form(application)
+        if application.proposal:
+            if application.assessor_id == user.pk:
+                actions["decide_blocked"] = True
+            else:
+                actions["decide_form"] = _decide_form(application)
+    if (
+        manager
+        and state == ApplicationState.APPROVED
+        and application.kind == ApplicationKind.GRANT
+        and not has_grant
+    ):
+        actions["award_form"] = GrantAwardForm(auto_id="award_%s")
+    actions["any"] = any(actions.values())
+    return actions
+
+
+def _assess_form(application: Application, data=None) -> AssessForm:
+    amount = application.proposed_amount or application.amount_requested
+    initial = {
+        "proposal": application.proposal or Proposal.APPROVE,
+        "assessment": application.assessment,
+        "amount": amount.amount,
+        "conditions": application.conditions,
+    }
+    return AssessForm(data, initial=initial, auto_id="assess_%s")
+
+
+def _decide_form(application: Application, data=None) -> DecideForm:
+    initial = {
+        "decision": application.proposal,
+        "amount": application.proposed_amount.amount if application.proposed_amount else None,
+        "conditions": application.conditions,
+    }
+    return DecideForm(data, initial=initial, auto_id="decide_%s")
+
+
+@role_required(MANAGER, AUDITOR, MEMBER)
+def application_detail(request, number):
+    user = request.user
+    application = _scoped_application(request, number)
+    lines = list(application.budget_lines.all())
+    context = {
+        "application": application,
+        "budget_lines": lines,
+        "budget_total": money_total(line.amount for line in lines),
+        "attachments": application.attachments.select_related("uploaded_by"),
+        "sdgs": sdg_list(application.sdgs),
+        "grant": Grant.objects.filter(application=application).first(),
+        "show_assessment": is_staff_reader(user),
+        "history": _history(user, "fund.application", application.pk),
+        "actions": _application_actions(user, application),
+    }
+    return render(request, "fund/application_detail.html", context)
+
+
+@role_required(MANAGER, AUDITOR, MEMBER)
+def attachment_download(request, number, pk):
+    application = _scoped_application(request, number)
+    attachment = get_object_or_404(application.attachments, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    return FileResponse(handle, as_attachment=True, filename=os.path.basename(attachment.file.name))
+
+
+def _member_step(request, number, service, actor_arg: str, success: str):
+    application = _scoped_application(request, number)
+    require_member_of(request.user, application.collective)
+    if _call_with_message(request, service, application=application, **{actor_arg: request.user}):
+        messages.success(request, success % {"number": application.number})
+    return redirect("fund:application_detail", number=application.number)
+
+
+@require_POST
+@role_required(MEMBER, write=True)
+def application_submit(request, number):
+    return _member_step(
+        request,
+        number,
+        services.application_submit,
+        "submitted_by",
+        _("Aanvraag %(number)s is ingediend."),
+    )
+
+
+@require_POST
+@role_required(MEMBER, write=True)
+def application_withdraw(request, number):
+    return _member_step(
+        request,
+        number,
+        services.application_withdraw,
+        "withdrawn_by",
+        _("Aanvraag %(number)s is ingetrokken."),
+    )
+
+
+@require_POST
+@role_required(MANAGER, write=True)
+def application_start_review(request, number):
+    application = _scoped_application(request, number)
+    require_manager_of(request.user, application.fund)
+    if _call_with_message(
+        request, services.application_start_review, application=application, assessor=request.user
+    ):
+        messages.success(
+            request,
+            _("U beoordeelt nu aanvraag %(number)s.") % {"number": application.number},
+        )
+    return redirect("fund:application_detail", number=application.number)
+
+
+def _application_action_page(request, application, form, step: str, title: str):
+    context = {"application": application, "form": form, "step": step, "title": title}
+    return render(request, "fund/application_action.html", context)
+
+
+@role_required(MANAGER, write=True)
+def application_assess(request, number):
+    application = _scoped_application(request, number)
+    require_manager_of(request.user, application.fund)
+    form = _assess_form(application, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = _call(
+            form,
+            services.application_assess,
+            application=application,
+            assessor=request.user,
+            proposal=data["proposal"],
+            assessment=data["assessment"],
+            amount=data["amount"] if data["proposal"] == Proposal.APPROVE else None,
+            conditions=data["conditions"],
+        )
+        if done is not None:
+            messages.success(
+                request,
+                _("Beoordeling van %(number)s opgeslagen; een andere beheerder besluit.")
+                % {"number": application.number},
+            )
+            return redirect("fund:application_detail", number=application.number)
+    return _application_action_page(request, application, form, "assess", _("Beoordelen"))
+
+
+@role_required(MANAGER, write=True)
+def application_decide(request, number):
+    application = _scoped_application(request, number)
+    require_manager_of(request.user, application.fund)
+    form = _decide_form(application, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        approve = data["decision"] == Proposal.APPROVE
+        done = _call(
+            form,
+            services.application_decide,
+            application=application,
+            decided_by=request.user,
+            approve=approve,
+            reason=data["reason"],
+            amount=data["amount"] if approve else None,
+            conditions=data["conditions"],
+        )
+        if done is not None:
+            message = (
+                _("Aanvraag %(number)s is goedgekeurd.")
+                if approve
+                else _("Aanvraag %(number)s is afgewezen.")
+            )
+            messages.success(request, message % {"number": application.number})
+            return redirect("fund:application_detail", number=application.number)
+    return _application_action_page(request, application, form, "decide", _("Besluiten"))
+
+
+@role_required(MANAGER, write=True)
+def grant_award(request, number):
+    application = _scoped_application(request, number)
+    require_manager_of(request.user, application.fund)
+    form = GrantAwardForm(request.POST or None, auto_id="award_%s")
+    if request.method == "POST" and form.is_valid():
+        grant = _call(
+            form,
+            services.grant_award,
+            application=application,
+            awarded_by=request.user,
+            date=form.cleaned_data["date"],
+        )
+        if grant is not None:
+            messages.success(
+                request, _("Subsidie %(number)s is toegekend.") % {"number": grant.number}
+            )
+            return redirect("fund:grant_detail", number=grant.number)
+    return _application_action_page(request, application, form, "award", _("Subsidie toekennen"))
+
+
+# --- grants --------------------------------------------------------------------------------
+
+
+@role_required(MANAGER, AUDITOR, MEMBER)
+def grant_list(request):
+    user = request.user
+    grants = grants_for(user)
+    funds = Fund.objects.filter(pk__in=grants.values("fund_id")).order_by("name")
+    form = GrantFilterForm(request.GET or None, funds=funds)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            q = data["q"]
+            grants = grants.filter(
+                Q(number__icontains=q)
+                | Q(collective__name__icontains=q)
+                | Q(application__title__icontains=q)
+            )
+        for name in ("state", "fund"):
+            if data[name]:
+                grants = grants.filter(**{name: data[name]})
+    return render(
+        request, "fund/grant_list.html", {"filter_form": form, "page_obj": _page(request, grants)}
+    )
+
+
+def _scoped_grant(request, number) -> Grant:
+    return get_object_or_404(
+        grants_for(request.user).select_related("fund__book", "awarded_by"), number=number
+    )
+
+
+@role_required(MANAGER, AUDITOR, MEMBER)
+def grant_detail(request, number):
+    user = request.user
+    grant = _scoped_grant(request, number)
+    manager = can_write(user) and manager_of(user, grant.fund)
+    open_state = grant.state in (GrantState.AWARDED, GrantState.PAYING)
+    staff = is_staff_reader(user)
+    context = {
+        "grant": grant,
+        "payments": grant.payments.select_related("created_by"),
+        "lines": contract_lines(book=grant.fund.book, contract=grant.number) if staff else None,
+        "history": _history(user, "fund.grant", grant.pk),
+        "pay_form": _pay_form(grant) if manager and open_state else None,
+        "settle_form": GrantSettleForm(auto_id="settle_%s")
+        if manager and grant.state != GrantState.SETTLED
+        else None,
+    }
+    return render(request, "fund/grant_detail.html", context)
+
+
+def _pay_form(grant: Grant, data=None) -> GrantPayForm:
+    return GrantPayForm(data, initial={"amount": grant.unpaid.amount}, auto_id="pay_%s")
+
+
+def _grant_action_page(request, grant, form, step: str, title: str):
+    context = {"grant": grant, "form": form, "step": step, "title": title}
+    return render(request, "fund/grant_action.html", context)
+
+
+@role_required(MANAGER, write=True)
+def grant_pay(request, number):
+    grant = _scoped_grant(request, number)
+    require_manager_of(request.user, grant.fund)
+    form = _pay_form(grant, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        payment = _call(
+            form, services.grant_pay, grant=grant, paid_by=request.user, **form.cleaned_data
+        )
+        if payment is not None:
+            messages.success(
+                request,
+                _("Betaling op subsidie %(number)s geboekt.") % {"number": grant.number},
+            )
+            return redirect("fund:grant_detail", number=grant.number)
+    return _grant_action_page(request, grant, form, "pay", _("Subsidie betalen"))
+
+
+@role_required(MANAGER, write=True)
+def grant_settle(request, number):
+    grant = _scoped_grant(request, number)
+    require_manager_of(request.user, grant.fund)
+    form = GrantSettleForm(request.POST or None, auto_id="settle_%s")
+    if request.method == "POST" and form.is_valid():
+        settled = _call(
+            form, services.grant_settle, grant=grant, settled_by=request.user, **form.cleaned_data
+        )
+        if settled is not None:
+            messages.success(
+                request, _("Subsidie %(number)s is afgerekend.") % {"number": grant.number}
+            )
+            return redirect("fund:grant_detail", number=grant.number)
+    return _grant_action_page(request, grant, form, "settle", _("Subsidie afrekenen"))
