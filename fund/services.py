@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from ledger import chart
-from ledger.money import round_money, to_cents
+from ledger.money import MoneyError, round_money, to_cents
 from ledger.services import Cr, Dr, audit_record, book_create, entry_post
 
 from . import exceptions as exc
@@ -24,6 +24,7 @@ from .models import (
     Application,
     ApplicationKind,
     ApplicationState,
+    Attachment,
     BudgetLine,
     Collective,
     Commitment,
@@ -43,13 +44,18 @@ from .selectors import compartment_position
 EUR = "EUR"
 
 
-def _money(amount: Money | Decimal | str | int) -> Money:
+def _money(amount: Money | Decimal | str | int | None) -> Money:
     """Money in EUR, rounded to cents with an explicit half-up; refuses floats."""
+    if amount is None or amount == "":
+        raise exc.InvalidAmount(_("Vul een bedrag in."))
     if isinstance(amount, Money):
         if str(amount.currency) != EUR:
             raise exc.InvalidAmount(_("Alleen bedragen in euro."))
         amount = amount.amount
-    return Money(round_money(amount), EUR)
+    try:
+        return Money(round_money(amount), EUR)
+    except MoneyError as error:
+        raise exc.InvalidAmount(str(error)) from error
 
 
 def _positive(amount: Money | Decimal | str | int) -> Money:
@@ -92,6 +98,22 @@ def is_fund_manager(user, fund: Fund) -> bool:
     return bool(user and user.is_authenticated) and fund.managers.filter(pk=user.pk).exists()
 
 
+def is_member(user, collective: Collective) -> bool:
+    return bool(user and user.is_authenticated) and collective.members.filter(pk=user.pk).exists()
+
+
+def _require_member(user, collective: Collective) -> None:
+    if not is_member(user, collective):
+        raise exc.NotAllowed(
+            _("Alleen een contactpersoon van %(collective)s mag dit.") % {"collective": collective}
+        )
+
+
+def _require_any_manager(user) -> None:
+    if not (user and user.is_authenticated and user.managed_funds.exists()):
+        raise exc.NotAllowed(_("Alleen een fondsbeheerder mag dit."))
+
+
 def _require_manager(user, fund: Fund) -> None:
     if not is_fund_manager(user, fund):
         raise exc.NotAllowed(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
@@ -122,6 +144,7 @@ def fund_create(
 
 @transaction.atomic
 def investor_create(*, code: str, name: str, kind: str, created_by, **details) -> Investor:
+    _require_any_manager(created_by)
     investor = Investor(code=code, name=name, kind=kind, **details)
     investor.full_clean()
     investor.save()
@@ -244,10 +267,17 @@ def collective_register(*, registered_by, member=None, **fields) -> Collective:
     return collective
 
 
+IDENTITY_FIELDS = ("iban", "kvk_number", "legal_form", "name")
+
+
 @transaction.atomic
 def collective_update(*, collective: Collective, changed_by, **fields) -> Collective:
     collective = Collective.objects.select_for_update().get(pk=collective.pk)
+    manager = bool(changed_by.managed_funds.exists())
+    if not manager:
+        _require_member(changed_by, collective)
     before = _snapshot(collective, COLLECTIVE_FIELDS)
+    was_verified = collective.is_verified
     if "iban" in fields:
         fields["iban"] = fields["iban"].replace(" ", "").upper()
     for name, value in fields.items():
@@ -255,13 +285,20 @@ def collective_update(*, collective: Collective, changed_by, **fields) -> Collec
             raise exc.NotAllowed(f"field {name} cannot be changed here")
         setattr(collective, name, value)
     collective.full_clean()
-    collective.save(update_fields=list(fields))
+    update_fields = list(fields)
+    identity_changed = any(before[f] != getattr(collective, f) for f in IDENTITY_FIELDS)
+    if identity_changed and collective.is_verified and not manager:
+        # Money is paid to this IBAN: a changed identity must be verified again.
+        collective.verified_at = None
+        collective.verified_by = None
+        update_fields += ["verified_at", "verified_by"]
+    collective.save(update_fields=update_fields)
     audit_record(
         actor=changed_by,
         action="collective.update",
         obj=collective,
-        before=before,
-        after=_snapshot(collective, COLLECTIVE_FIELDS),
+        before={**before, "verified": was_verified},
+        after={**_snapshot(collective, COLLECTIVE_FIELDS), "verified": collective.is_verified},
     )
     return collective
 
@@ -365,6 +402,7 @@ def application_create(
     **details,
 ) -> Application:
     """A draft application of a collective to a fund."""
+    _require_member(created_by, collective)
     unknown = set(details) - EDITABLE_FIELDS
     if unknown:
         raise exc.NotAllowed(f"unknown fields {sorted(unknown)}")
@@ -394,6 +432,7 @@ def application_update(
     *, application: Application, changed_by, budget_lines=None, **fields
 ) -> Application:
     application = _locked_application(application)
+    _require_member(changed_by, application.collective)
     _require_state(application, ApplicationState.DRAFT)
     before = _snapshot(application, APPLICATION_FIELDS)
     unknown = set(fields) - EDITABLE_FIELDS
@@ -412,9 +451,32 @@ def application_update(
 
 
 @transaction.atomic
+def attachment_add(
+    *, application: Application, file, uploaded_by, description: str = ""
+) -> Attachment:
+    """Attach a file to a draft application (members of the collective only)."""
+    application = _locked_application(application)
+    _require_member(uploaded_by, application.collective)
+    if application.state != ApplicationState.DRAFT:
+        raise exc.InvalidTransition(_("Bijlagen kunnen alleen bij een concept worden toegevoegd."))
+    attachment = Attachment.objects.create(
+        application=application, file=file, description=description, uploaded_by=uploaded_by
+    )
+    audit_record(
+        actor=uploaded_by,
+        action="application.attach",
+        obj=application,
+        book_id=application.fund.book_id,
+        after={"attachment": attachment.pk, "file": attachment.file.name},
+    )
+    return attachment
+
+
+@transaction.atomic
 def application_submit(*, application: Application, submitted_by) -> Application:
     """Draft to submitted. The collective must be verified."""
     application = _locked_application(application)
+    _require_member(submitted_by, application.collective)
     _require_state(application, ApplicationState.DRAFT)
     if not application.collective.is_verified:
         raise exc.InvalidTransition(
@@ -434,7 +496,9 @@ def application_submit(*, application: Application, submitted_by) -> Application
 
 @transaction.atomic
 def application_withdraw(*, application: Application, withdrawn_by) -> Application:
+    """The collective withdraws its application (before a decision)."""
     application = _locked_application(application)
+    _require_member(withdrawn_by, application.collective)
     _require_state(
         application, ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW
     )

@@ -12,7 +12,6 @@ import os
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,10 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledger.selectors import audit_events, contract_lines
-from ledger.services import audit_record
 
 from . import services
-from .exceptions import FundError, InvalidTransition
+from .exceptions import FundError
 from .forms import (
     ApplicationCreateForm,
     ApplicationFilterForm,
@@ -53,7 +51,6 @@ from .models import (
     Application,
     ApplicationKind,
     ApplicationState,
-    Attachment,
     Collective,
     Commitment,
     Contribution,
@@ -180,6 +177,14 @@ def _history(user, object_type: str, object_id) -> list[dict]:
     ]
 
 
+def _budget_formset(formset_class, data, initial=None):
+    """The budget rows and whether they were posted. A POST without the rows (no management
+    form) leaves the budget as it is instead of failing or emptying it."""
+    if data is not None and "budget-TOTAL_FORMS" not in data:
+        return formset_class(prefix="budget", initial=initial), False
+    return formset_class(data, prefix="budget", initial=initial), data is not None
+
+
 def _commitment_rows(commitments) -> list[dict]:
     """Each commitment with what is paid in and still open (contributions prefetched)."""
     rows = []
@@ -189,35 +194,10 @@ def _commitment_rows(commitments) -> list[dict]:
     return rows
 
 
-def _attachment_add(*, application: Application, file, uploaded_by, description: str = ""):
-    """Stand-in for ``fund.services.attachment_add`` until the service exists (see the
-    report): a draft application gets a file, with its audit event, in one transaction."""
-    service = getattr(services, "attachment_add", None)
-    if service is not None:
-        return service(
-            application=application, file=file, description=description, uploaded_by=uploaded_by
-        )
-    with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
-        if application.state != ApplicationState.DRAFT:
-            raise InvalidTransition(_("Bijlagen kunnen alleen bij een concept worden toegevoegd."))
-        attachment = Attachment.objects.create(
-            application=application, file=file, description=description, uploaded_by=uploaded_by
-        )
-        audit_record(
-            actor=uploaded_by,
-            action="application.attach",
-            obj=application,
-            book_id=application.fund.book_id,
-            after={"attachment": attachment.pk, "file": attachment.file.name},
-        )
-    return attachment
-
-
 def _save_attachments(request, application: Application, files) -> None:
     for upload in files:
         try:
-            _attachment_add(application=application, file=upload, uploaded_by=request.user)
+            services.attachment_add(application=application, file=upload, uploaded_by=request.user)
         except FundError as error:
             messages.warning(
                 request,
@@ -577,10 +557,15 @@ def application_create(request):
     data = request.POST or None
     form = ApplicationCreateForm(data, collectives=Collective.objects.filter(members=user))
     sdg_form = SdgForm(data)
-    budget = BudgetFormSet(data, prefix="budget")
+    budget, budget_posted = _budget_formset(BudgetFormSet, data)
     attachments = AttachmentForm(data, request.FILES or None)
     forms_valid = request.method == "POST" and all(
-        [form.is_valid(), sdg_form.is_valid(), budget.is_valid(), attachments.is_valid()]
+        [
+            form.is_valid(),
+            sdg_form.is_valid(),
+            budget.is_valid() if budget_posted else True,
+            attachments.is_valid(),
+        ]
     )
     if forms_valid:
         cleaned = form.cleaned_data
@@ -599,7 +584,7 @@ def application_create(request):
             purpose=cleaned["purpose"],
             amount_requested=cleaned["amount_requested"],
             created_by=user,
-            budget_lines=budget_lines(budget),
+            budget_lines=budget_lines(budget) if budget_posted else (),
             sdgs=sdg_form.cleaned_data["sdgs"],
             **details,
         )
@@ -638,10 +623,15 @@ def application_edit(request, number):
         {"description": line.description, "amount": line.amount.amount}
         for line in application.budget_lines.all()
     ]
-    budget = BudgetEditFormSet(data, prefix="budget", initial=lines)
+    budget, budget_posted = _budget_formset(BudgetEditFormSet, data, initial=lines)
     attachments = AttachmentForm(data, request.FILES or None)
     forms_valid = request.method == "POST" and all(
-        [form.is_valid(), sdg_form.is_valid(), budget.is_valid(), attachments.is_valid()]
+        [
+            form.is_valid(),
+            sdg_form.is_valid(),
+            budget.is_valid() if budget_posted else True,
+            attachments.is_valid(),
+        ]
     )
     if forms_valid:
         updated = _call(
@@ -649,7 +639,7 @@ def application_edit(request, number):
             services.application_update,
             application=application,
             changed_by=user,
-            budget_lines=budget_lines(budget),
+            budget_lines=budget_lines(budget) if budget_posted else None,
             sdgs=sdg_form.cleaned_data["sdgs"],
             **form.cleaned_data,
         )

@@ -72,7 +72,7 @@ def parse_order(text: str | tuple | list) -> tuple[Component, ...]:
 
 @dataclass(frozen=True)
 class OpenItem:
-    """Something owed: ``ref`` is the instalment number (or the fee's id), ``amount`` what is open."""
+    """Something owed: ``ref`` is the instalment number (or the fee's id); ``amount`` is open."""
 
     component: Component
     ref: int

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class LoansConfig(AppConfig):
     name = "loans"
     verbose_name = _("Leningen")
+
+    def ready(self) -> None:
+        from ledger.checks import register_reconciliation
+
+        from .checks import reconcile_loans
+
+        register_reconciliation("loans", reconcile_loans)

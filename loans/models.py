@@ -148,7 +148,9 @@ class Loan(models.Model):
     periods = models.PositiveSmallIntegerField(_("aantal termijnen"))
     frequency = models.CharField(_("termijn"), max_length=12, choices=_choices(Frequency))
     method = models.CharField(_("aflosmethode"), max_length=10, choices=_choices(Method))
-    interest = models.CharField(_("renteberekening"), max_length=10, choices=_choices(InterestMethod))
+    interest = models.CharField(
+        _("renteberekening"), max_length=10, choices=_choices(InterestMethod)
+    )
     day_count = models.CharField(_("dagtelling"), max_length=10, choices=_choices(DayCount))
     grace_principal = models.PositiveSmallIntegerField(_("aflossingsvrije termijnen"), default=0)
     grace_full = models.PositiveSmallIntegerField(_("betalingsvrije termijnen"), default=0)

@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 MAX_PRINCIPAL = Decimal("1000000000000")  # one trillion: far above any fund, keeps arithmetic exact
+MAX_BALANCE = MAX_PRINCIPAL * 1000  # a balance grown by capitalised interest may not pass this
 MAX_RATE = Decimal(100)  # percent per year
 MAX_RATE_DECIMALS = 6
 MAX_PERIODS = 1200  # a hundred years of monthly instalments
@@ -364,7 +365,7 @@ def level_payment_exact(
 # exact one for any allowed terms, far inside the 10**-20 band around a tie in which
 # _level_units falls back to exact integer arithmetic.
 _PMT_CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero])
-_TIE_BAND = Decimal("-1")
+_TIE_BAND = Decimal("1e-20")
 _HALF = Decimal("0.5")
 
 
@@ -798,6 +799,11 @@ def build_schedule(terms: LoanTerms) -> Schedule:
             opening = balance
             if capitalise:
                 balance = balance + interest
+                if balance > MAX_BALANCE:
+                    raise ScheduleError(
+                        f"capitalised interest grows the balance past {MAX_BALANCE} "
+                        f"after {i + 1} grace periods"
+                    )
                 capitalised = zero - interest  # not -interest: no "-0.00" when it is zero
                 append(
                     _row(i + 1, dates[i], days[i], opening, capitalised, interest, zero, balance)

@@ -17,8 +17,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
-from fund.models import Collective, Investor
-from fund.selectors import funds_for, is_auditor, is_manager
+from fund.permissions import AUDITOR, INVESTOR, MANAGER, MEMBER, roles_of
+from fund.selectors import funds_for
 from ledger.models import AuditEvent, Book
 
 # Audit events that belong to no book but concern objects every manager may see anyway
@@ -43,19 +43,14 @@ class Roles:
 
 
 def user_roles(user) -> Roles:
-    """The roles a user holds, worked out once per request (cached on the user object)."""
-    if not user.is_authenticated:
-        return Roles()
-    cached = getattr(user, "_burgerfonds_roles", None)
-    if cached is None:
-        cached = Roles(
-            manager=is_manager(user),
-            auditor=is_auditor(user),
-            member=Collective.objects.filter(members=user).exists(),
-            investor=Investor.objects.filter(users=user).exists(),
-        )
-        user._burgerfonds_roles = cached
-    return cached
+    """The roles a user holds (computed once per request by fund.permissions.roles_of)."""
+    held = roles_of(user)
+    return Roles(
+        manager=MANAGER in held,
+        auditor=AUDITOR in held,
+        member=MEMBER in held,
+        investor=INVESTOR in held,
+    )
 
 
 def books_for(user) -> QuerySet[Book]:

@@ -12,8 +12,8 @@ from djmoney.money import Money
 
 from fund import exceptions as exc
 from fund.models import CompartmentKind, Contribution
-from fund.services import commitment_create, contribution_record, fund_create, investor_create
 from fund.selectors import compartment_position, contributions_for_investor
+from fund.services import commitment_create, contribution_record, fund_create, investor_create
 from ledger.selectors import balance_by_code, balances_by_code
 from tests import factories as f
 from tests.fund.helpers import assert_books_ok, cents, refused, row

@@ -18,7 +18,7 @@ from ledger.chart import BANK_REVOLVING, CAPITAL_REVOLVING, INTEREST_INCOME, LOA
 from ledger.checks import check_book
 from ledger.models import Balance, DailyTotal, JournalEntry, JournalLine, Period
 from ledger.selectors import account_balance
-from ledger.services import Cr, Dr, entry_post, period_close, period_create
+from ledger.services import Cr, Dr, entry_post, entry_reverse, period_close, period_create
 from tests.ledger.helpers import D, account, assert_books_consistent, make_book
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -131,6 +131,33 @@ def test_concurrent_retries_with_the_same_key_post_once(on_postgres):
     assert len(pks) == 1
     assert JournalEntry.objects.filter(book=book).count() == 1
     assert account_balance(account=account(book, INTEREST_INCOME)) == -450_00
+    assert check_book(book).ok
+
+
+def test_concurrent_reversals_of_one_entry_post_one(on_postgres):
+    book = make_book()
+    original = entry_post(
+        book=book,
+        date=D(2025, 6, 1),
+        description="dubbel geboekt",
+        lines=[Dr(BANK_REVOLVING, 700), Cr(CAPITAL_REVOLVING, 700, party="INV-1")],
+    )
+    start = threading.Barrier(THREADS)
+
+    @in_thread
+    def worker(_n: int) -> str:
+        start.wait()
+        try:
+            entry_reverse(entry=original)
+        except exc.AlreadyReversed:
+            return "refused"
+        return "reversed"
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        outcomes = Counter(pool.map(worker, range(THREADS)))
+    assert outcomes == {"reversed": 1, "refused": THREADS - 1}
+    assert JournalEntry.objects.filter(book=book).count() == 2
+    assert account_balance(account=account(book, BANK_REVOLVING)) == 0
     assert check_book(book).ok
 
 

@@ -205,6 +205,28 @@ def test_amount_not_a_positive_whole_number_of_cents_is_refused(book, amount):
         post(book, lines)
 
 
+@pytest.mark.parametrize("cents", [2**63, 10**20])
+def test_amount_too_large_for_the_ledger_is_a_typed_refusal(book, cents):
+    """A line that cannot be stored (BIGINT) is refused like any bad amount.
+
+    Today SQLite raises OverflowError and PostgreSQL DataError: callers that catch
+    LedgerError (the service contract) do not see it as a refusal.
+    """
+    with nothing_written(), pytest.raises(exc.InvalidAmount):
+        post(book, [Dr(BANK_REVOLVING, cents), Cr(CAPITAL_REVOLVING, cents, party="INV-1")])
+
+
+@pytest.mark.parametrize("currency", ["EURO", "eur", "E"])
+def test_currency_that_is_not_an_iso_code_is_a_typed_refusal(book, currency):
+    """Today "EURO" is stored on SQLite and is a DataError on PostgreSQL; "eur" is stored."""
+    lines = [
+        Dr(BANK_REVOLVING, 100, currency=currency),
+        Cr(CAPITAL_REVOLVING, 100, party="INV-1", currency=currency),
+    ]
+    with nothing_written(), pytest.raises(exc.LedgerError):
+        post(book, lines)
+
+
 @pytest.mark.parametrize(
     ("code", "keys", "missing"),
     [

@@ -124,3 +124,28 @@ def test_retrying_a_reversal_with_its_idempotency_key_returns_that_reversal(book
     with nothing_written():
         again = entry_reverse(entry=original, idempotency_key="storno-1")
     assert again.pk == reversal.pk
+
+
+def test_retry_of_a_reversal_with_other_content_is_a_conflict(book):
+    original = contribution(book, 100)
+    entry_reverse(entry=original, idempotency_key="storno-1")
+    with nothing_written(), pytest.raises(exc.IdempotencyConflict):
+        entry_reverse(entry=original, idempotency_key="storno-1", date=D(2025, 12, 31))
+
+
+def test_a_reversal_key_reused_for_another_entry_does_not_return_the_first_reversal(book):
+    """Two identical postings (a duplicated import); each is reversed under the same key.
+
+    The second call must not hand back the first entry's reversal as if it reversed the
+    second: the content hash leaves out ``reversal_of``, so with the same description the
+    hashes are equal and entry_reverse returns a reversal of the other entry.
+    """
+    first = contribution(book, 100)
+    duplicate = contribution(book, 100)
+    first_reversal = entry_reverse(entry=first, idempotency_key="storno", description="Dubbel")
+    try:
+        second = entry_reverse(entry=duplicate, idempotency_key="storno", description="Dubbel")
+    except exc.LedgerError:
+        return  # refusing the reused key is a correct answer
+    assert second.pk != first_reversal.pk
+    assert second.reversal_of_id == duplicate.pk

@@ -36,6 +36,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy_financial as npf
 import pytest
 
 from loans.schedule import (
@@ -250,9 +251,7 @@ def test_published_level_payments(principal, rate, periods, payment, source):
 def test_mathworks_total_interest():
     """MATHWORKS: on the 30-year 12 % mortgage of 100,000 'total interest paid over the life of
     the mortgage exceeds $270,000'."""
-    schedule = build_schedule(
-        terms(principal=D("100000"), annual_rate=D("12"), periods=360)
-    )
+    schedule = build_schedule(terms(principal=D("100000"), annual_rate=D("12"), periods=360))
     assert D("270000") < schedule.total_interest < D("271000")
 
 
@@ -287,10 +286,12 @@ def test_hypotheeklastencalculator_annuity():
         D("343.21"),
         D("843.21"),
     )
-    published_interest = (
-        "489.56 488.68 487.79 486.90 486.01 485.12 484.22 483.33 482.43 481.52 480.62 479.71 "
-        "478.80 477.89 476.98 476.06 475.15 474.23 473.30 472.38 471.45 470.52 469.59 468.66"
-    ).split()
+    published_interest = [
+        *("489.56", "488.68", "487.79", "486.90", "486.01", "485.12"),
+        *("484.22", "483.33", "482.43", "481.52", "480.62", "479.71"),
+        *("478.80", "477.89", "476.98", "476.06", "475.15", "474.23"),
+        *("473.30", "472.38", "471.45", "470.52", "469.59", "468.66"),
+    ]
     assert column(schedule, "interest")[12:36] == published_interest
     assert schedule.rows[21].principal == D("361.69")  # 843.21 - 481.52
     assert schedule.rows[12].principal == D("353.65")  # period 13, as published
@@ -321,10 +322,12 @@ def test_hypotheeklastencalculator_linear():
         D("500.00"),
         D("1055.56"),
     )
-    published_interest = (
-        "466.67 465.28 463.89 462.50 461.11 459.72 458.33 456.94 455.56 454.17 452.78 451.39 "
-        "450.00 448.61 447.22 445.83 444.44 443.06 441.67 440.28 438.89 437.50 436.11 434.72"
-    ).split()
+    published_interest = [
+        *("466.67", "465.28", "463.89", "462.50", "461.11", "459.72"),
+        *("458.33", "456.94", "455.56", "454.17", "452.78", "451.39"),
+        *("450.00", "448.61", "447.22", "445.83", "444.44", "443.06"),
+        *("441.67", "440.28", "438.89", "437.50", "436.11", "434.72"),
+    ]
     assert column(schedule, "interest")[24:48] == published_interest
     assert schedule.rows[-1].principal == D("553.96")  # 200,000 - 359 x 555.56
 
@@ -496,11 +499,13 @@ def test_level_payment_zero_rate_is_principal_over_periods():
 
 
 def test_level_payment_rounds_an_exact_tie_as_the_contract_says():
-    """1.01 at 2 % a year for one annual instalment is exactly 1.0302: no tie. 0.25 at 2 % for
-    one year is exactly 0.255, a tie, which half-up and half-even resolve differently; a float
-    pmt gives 0.25499999999999995 and would round it down under both."""
-    exact = level_payment_exact(D("0.25"), D("2"), 1, Frequency.ANNUAL)
-    assert exact == Fraction(255, 1000)
+    """One annual instalment of 0.25 at 2 % is exactly 0.255 and of 0.15 at 10 % exactly 0.165:
+    ties. Half-up gives 0.26 and 0.17, half-even 0.26 and 0.16. numpy-financial's float pmt
+    lands just below each tie (0.2549999999999998, 0.16499999999999987), so rounding its result
+    would give 0.25 and 0.16 whatever the contract says: why the engine rounds the exact value."""
+    assert level_payment_exact(D("0.25"), D("2"), 1, Frequency.ANNUAL) == Fraction(255, 1000)
+    assert -npf.pmt(0.02, 1, 0.25) < 0.255
+    assert -npf.pmt(0.10, 1, 0.15) < 0.165
     assert level_payment(D("0.25"), D("2"), 1, "annual", rounding="half-up") == D("0.26")
     assert level_payment(D("0.25"), D("2"), 1, "annual", rounding="half-even") == D("0.26")
     assert level_payment(D("0.15"), D("10"), 1, "annual", rounding="half-up") == D("0.17")
@@ -545,7 +550,8 @@ def test_whole_euros():
 
 
 def test_half_even_on_interest_ties():
-    """100.50 at 6 % a month: 0.5025 -> 0.50; 101.00 at 6 %: 0.505 -> 0.51 half-up, 0.50 half-even."""
+    """101.00 at 6 % for a month is exactly 0.505: 0.51 half-up, 0.50 half-even; 103.00 gives
+    0.515, which both round to 0.52."""
     assert periodic_interest(D("101"), D("6"), "monthly", rounding="half-up") == D("0.51")
     assert periodic_interest(D("101"), D("6"), "monthly", rounding="half-even") == D("0.50")
     assert periodic_interest(D("103"), D("6"), "monthly", rounding="half-even") == D("0.52")
@@ -570,9 +576,7 @@ def test_bullet():
 
 def test_principal_grace_then_annuity_over_the_rest():
     """2 interest-only months, then the annuity of 1200 at 6 % over the remaining 4."""
-    schedule = build_schedule(
-        terms(principal=D("1200"), annual_rate=D("6"), grace_principal=2)
-    )
+    schedule = build_schedule(terms(principal=D("1200"), annual_rate=D("6"), grace_principal=2))
     assert column(schedule, "payment")[:2] == ["6.00", "6.00"]
     assert column(schedule, "principal")[:2] == ["0.00", "0.00"]
     assert schedule.instalment == level_payment(D("1200"), D("6"), 4) == D("303.76")
@@ -787,6 +791,18 @@ def test_invalid_terms(overrides, message):
     assert "\n" not in text
 
 
+def test_capitalising_without_end_is_refused():
+    loan = terms(
+        principal=D("1000000000000"),
+        annual_rate=D("100"),
+        periods=1200,
+        grace_full=1199,
+        grace_interest="capitalise",
+    )
+    with pytest.raises(ScheduleError, match="capitalised interest grows the balance past"):
+        build_schedule(loan)
+
+
 def test_schedule_error_is_a_value_error():
     assert issubclass(ScheduleError, ValueError)
     with pytest.raises(ScheduleError, match="needs LoanTerms"):
@@ -819,7 +835,5 @@ def test_rows_are_immutable_values():
 
 
 def test_no_negative_zero_when_capitalising_nothing():
-    schedule = build_schedule(
-        terms(annual_rate=D("0"), grace_full=1, grace_interest="capitalise")
-    )
+    schedule = build_schedule(terms(annual_rate=D("0"), grace_full=1, grace_interest="capitalise"))
     assert str(schedule.rows[0].principal) == "0.00"

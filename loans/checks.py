@@ -1,0 +1,64 @@
+"""Reconciliation of the loan sub-ledger with the control accounts, for ``ledger_check``.
+
+For every loan of the book's fund: outstanding principal (schedule rows less principal
+allocations) against its 1200 balance, interest posted due and unpaid against 1210, unpaid fees
+and premiums against 1220 and open accruals against 1230. Any contract key on those accounts
+that names no loan of the fund is reported too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from ledger import chart
+from ledger.models import Balance
+from ledger.money import to_cents
+
+ACCOUNTS = (
+    chart.LOANS_PRINCIPAL,
+    chart.INTEREST_RECEIVABLE,
+    chart.FEES_RECEIVABLE,
+    chart.INTEREST_ACCRUED,
+)
+
+
+def reconcile_loans(book, report) -> None:
+    from .models import Accrual, Loan
+    from .services import loan_status
+
+    fund = getattr(book, "fund", None)
+    if fund is None:
+        return
+    ledger: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ACCOUNTS, 0))
+    rows = Balance.objects.filter(
+        account__book=book, account__code__in=ACCOUNTS, kind="contract"
+    ).values_list("key", "account__code", "debit", "credit")
+    for key, code, debit, credit in rows:
+        ledger[key][code] += debit - credit
+    loans = Loan.objects.filter(fund=fund).select_related("collective")
+    numbers = set()
+    for loan in loans:
+        numbers.add(loan.number)
+        position = loan_status(loan)
+        accrued = sum(
+            (a.amount for a in Accrual.objects.filter(loan=loan, reversal_entry__isnull=True)),
+            Decimal("0.00"),
+        )
+        expected = {
+            chart.LOANS_PRINCIPAL: position.outstanding_principal(),
+            chart.INTEREST_RECEIVABLE: position.interest_receivable(),
+            chart.FEES_RECEIVABLE: position.fees_receivable(),
+            chart.INTEREST_ACCRUED: accrued,
+        }
+        for code, amount in expected.items():
+            booked = ledger[loan.number][code]
+            if to_cents(amount) != booked:
+                report.differences.append(
+                    f"loan {loan.number}: {code} in the loan sub-ledger is {amount}, "
+                    f"in the ledger {booked / 100:.2f}"
+                )
+    for key, balances in ledger.items():
+        if key not in numbers and key.startswith("L-") and any(balances.values()):
+            report.differences.append(f"contract {key} has loan balances but is no loan")
+    report.checked["loans"] = len(numbers)

@@ -1,0 +1,167 @@
+"""Reads of the loans side: a loan's position, the portfolio (outstanding, arrears buckets,
+PAR30, flows per period, principal lent again).
+
+Amounts are Decimals summed in Python (SQLite keeps decimals as REAL); ledger figures come from
+the maintained balances in cents.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date as Date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from fund.models import Fund
+from ledger import chart
+from ledger.models import JournalLine
+from ledger.money import from_cents
+from ledger.selectors import balances_by_code
+
+from .models import SERVICED_STATES, ArrearsBucket, Loan, LoanState
+from .services import Position, SettlementQuote, loan_settlement_quote, loan_status
+
+ZERO = Decimal("0.00")
+BUCKETS = [b.value for b in ArrearsBucket]
+
+__all__ = [
+    "LoanPosition",
+    "loan_position",
+    "loan_settlement_quote",
+    "loans_for_fund",
+    "portfolio_arrears",
+    "portfolio_flows",
+    "portfolio_outstanding",
+    "portfolio_par30",
+    "portfolio_relent",
+    "SettlementQuote",
+]
+
+
+@dataclass(frozen=True)
+class LoanPosition:
+    loan: Loan
+    as_of: Date
+    principal: Decimal  # outstanding principal, overdue and not yet due
+    interest: Decimal  # interest posted due and unpaid
+    fees: Decimal  # fees and premiums charged and unpaid
+    arrears: Decimal  # principal and interest of instalments due before as_of, unpaid
+    days_past_due: int
+
+    @property
+    def bucket(self) -> str:
+        from .services import _bucket
+
+        return _bucket(self.days_past_due)
+
+
+def _position(loan: Loan, position: Position, as_of: Date) -> LoanPosition:
+    arrears = sum(
+        (
+            position.open_interest(r) + position.open_principal(r)
+            for r in position.rows
+            if r.due_date < as_of
+        ),
+        ZERO,
+    )
+    since = position.arrears_since(as_of)
+    return LoanPosition(
+        loan=loan,
+        as_of=as_of,
+        principal=position.outstanding_principal(),
+        interest=position.interest_receivable(),
+        fees=position.fees_receivable(),
+        arrears=arrears,
+        days_past_due=(as_of - since).days if since else 0,
+    )
+
+
+def loan_position(*, loan: Loan, as_of: Date) -> LoanPosition:
+    """The loan as its schedule and allocations say it is, with arrears as of ``as_of``."""
+    return _position(loan, loan_status(loan), as_of)
+
+
+def loans_for_fund(fund: Fund) -> QuerySet[Loan]:
+    return Loan.objects.filter(fund=fund).select_related("collective", "product")
+
+
+def _serviced_positions(fund: Fund, as_of: Date) -> list[LoanPosition]:
+    loans = Loan.objects.filter(fund=fund, state__in=SERVICED_STATES).order_by("pk")
+    return [loan_position(loan=loan, as_of=as_of) for loan in loans]
+
+
+def portfolio_outstanding(fund: Fund) -> Decimal:
+    """Outstanding principal of the whole portfolio: the balance of account 1200."""
+    return from_cents(balances_by_code(book=fund.book).get(chart.LOANS_PRINCIPAL, 0))
+
+
+def portfolio_arrears(fund: Fund, as_of: Date) -> dict[str, dict]:
+    """Per arrears bucket: number of loans, their outstanding principal, and the arrears."""
+    result = {b: {"loans": 0, "principal": ZERO, "arrears": ZERO} for b in BUCKETS}
+    for position in _serviced_positions(fund, as_of):
+        row = result[position.bucket]
+        row["loans"] += 1
+        row["principal"] += position.principal
+        row["arrears"] += position.arrears
+    return result
+
+
+def portfolio_par30(fund: Fund, as_of: Date) -> Decimal:
+    """Portfolio at risk: outstanding principal of loans more than 30 days past due divided by
+    all outstanding principal (0 when nothing is outstanding), as a fraction to 4 places."""
+    positions = _serviced_positions(fund, as_of)
+    total = sum((p.principal for p in positions), ZERO)
+    if total <= 0:
+        return Decimal("0.0000")
+    at_risk = sum((p.principal for p in positions if p.days_past_due > 30), ZERO)
+    return (at_risk / total).quantize(Decimal("0.0001"))
+
+
+def _flow_lines(fund: Fund, date_from: Date, date_to: Date):
+    return JournalLine.objects.filter(
+        entry__book=fund.book,
+        account__code=chart.LOANS_PRINCIPAL,
+        date__gte=date_from,
+        date__lte=date_to,
+    ).values_list("entry__source_type", "entry__reversal_of__source_type", "debit", "credit")
+
+
+def portfolio_flows(fund: Fund, date_from: Date, date_to: Date) -> dict[str, Decimal]:
+    """Principal disbursed and repaid (net of reversals), and written off, in a period."""
+    cents = defaultdict(int)
+    for source, reversed_source, debit, credit in _flow_lines(fund, date_from, date_to):
+        kind = reversed_source or source
+        if kind == "loans.disbursement":
+            cents["disbursed"] += debit - credit
+        elif kind == "loans.repayment":
+            cents["repaid"] += credit - debit
+        elif kind in ("loans.write_off", "loans.conversion"):
+            cents["written_off"] += credit - debit
+    return {k: from_cents(cents[k]) for k in ("disbursed", "repaid", "written_off")}
+
+
+def portfolio_relent(fund: Fund, as_of: Date | None = None) -> dict[str, Decimal]:
+    """How much repaid principal has been lent again.
+
+    Money lent beyond the capital paid into the revolving compartment can only have come from
+    what borrowers paid back; so principal lent again = disbursed - paid-in capital, at least 0
+    and at most the principal repaid.
+    """
+    as_of = as_of or Date.max
+    flows = portfolio_flows(fund, Date.min, as_of)
+    capital = from_cents(-balances_by_code(book=fund.book).get(chart.CAPITAL_REVOLVING, 0))
+    relent = min(max(flows["disbursed"] - capital, ZERO), flows["repaid"])
+    return {
+        "disbursed": flows["disbursed"],
+        "repaid": flows["repaid"],
+        "capital": capital,
+        "relent": relent,
+    }
+
+
+def loans_closed(fund: Fund) -> QuerySet[Loan]:
+    return Loan.objects.filter(
+        fund=fund, state__in=[LoanState.REPAID, LoanState.WRITTEN_OFF, LoanState.CONVERTED]
+    )

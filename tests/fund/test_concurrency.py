@@ -1,0 +1,153 @@
+"""Races on PostgreSQL: row locks keep capacity, payments, capital and numbers right when
+two managers act at the same moment. Each thread has its own connection and commits."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from fund import exceptions as exc
+from fund import services
+from fund.models import Application, ApplicationKind, ApplicationState, CompartmentKind, Grant
+from fund.selectors import compartment_position
+from ledger.checks import check_book
+from tests import factories as f
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+ROUNDS = 5
+
+
+def race(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls in threads that start together; return each result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = call()
+        except BaseException as error:  # handed to the test, which asserts on it
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hangs (deadlock?)"
+    return results
+
+
+def split(results):
+    ok = [r for r in results if not isinstance(r, BaseException)]
+    failed = [r for r in results if isinstance(r, BaseException)]
+    return ok, failed
+
+
+@pytest.mark.parametrize(
+    ("kind", "compartment"),
+    [
+        (ApplicationKind.GRANT, CompartmentKind.GRANT),
+        (ApplicationKind.LOAN, CompartmentKind.REVOLVING),
+    ],
+)
+def test_two_approvals_that_together_exceed_the_capacity(on_postgres, kind, compartment):
+    for _ in range(ROUNDS):
+        team = f.create_funded_team(grant="10000.00", revolving="10000.00")
+        first = f.in_review_application(team=team, kind=kind, amount="6000.00")
+        second = f.in_review_application(team=team, kind=kind, amount="6000.00")
+
+        def decide(application, team=team):
+            return services.application_decide(
+                application=application,
+                decided_by=team.second_manager,
+                approve=True,
+                reason="Akkoord.",
+            )
+
+        ok, failed = split(race(lambda a=first: decide(a), lambda a=second: decide(a)))
+
+        assert len(ok) == 1, failed
+        assert len(failed) == 1 and isinstance(failed[0], exc.InsufficientCapacity), failed
+        states = sorted(
+            Application.objects.filter(pk__in=[first.pk, second.pk]).values_list("state", flat=True)
+        )
+        assert states == [ApplicationState.APPROVED, ApplicationState.IN_REVIEW]
+        position = compartment_position(f.compartment_of(team.fund, compartment))
+        assert position.reserved == Decimal("6000.00")
+        assert position.reserved <= position.cash
+        assert position.available == Decimal("4000.00")
+
+
+def test_many_approvals_at_once_fill_the_compartment_and_no_more(on_postgres):
+    team = f.create_funded_team(grant="10000.00", revolving=None)
+    applications = [f.in_review_application(team=team, amount="3000.00") for _ in range(6)]
+
+    def decide(application):
+        return services.application_decide(
+            application=application, decided_by=team.second_manager, approve=True, reason="Ja."
+        )
+
+    ok, failed = split(race(*[lambda a=a: decide(a) for a in applications]))
+
+    assert len(ok) == 3
+    assert all(isinstance(e, exc.InsufficientCapacity) for e in failed), failed
+    position = compartment_position(team.grant)
+    assert position.reserved == Decimal("9000.00") <= position.cash
+
+
+def test_two_payments_that_together_exceed_the_unpaid_grant(on_postgres):
+    for _ in range(ROUNDS):
+        team = f.create_funded_team(grant="50000.00", revolving=None)
+        grant = f.awarded_grant(team=team, amount="10000.00")
+
+        def pay(grant=grant, team=team):
+            return services.grant_pay(
+                grant=grant, amount="6000.00", date=f.DAY, paid_by=team.manager
+            )
+
+        ok, failed = split(race(pay, pay))
+
+        assert len(ok) == 1
+        assert len(failed) == 1 and isinstance(failed[0], exc.InvalidAmount), failed
+        grant = Grant.objects.get(pk=grant.pk)
+        assert grant.paid.amount == Decimal("6000.00")
+        assert grant.payments.count() == 1
+        assert check_book(team.fund.book).ok
+
+
+def test_two_contributions_that_together_exceed_the_commitment(on_postgres):
+    for _ in range(ROUNDS):
+        team = f.create_fund_team()
+        commitment = f.commitment_for(team=team, amount="1000.00")
+
+        def contribute(commitment=commitment, team=team):
+            return services.contribution_record(
+                commitment=commitment, amount="600.00", date=f.DAY, created_by=team.manager
+            )
+
+        ok, failed = split(race(contribute, contribute))
+
+        assert len(ok) == 1
+        assert len(failed) == 1 and isinstance(failed[0], exc.InvalidAmount), failed
+        assert commitment.contributions.count() == 1
+        assert compartment_position(team.grant).cash == Decimal("600.00")
+
+
+def test_numbers_taken_at_the_same_time_are_unique_and_without_gaps(on_postgres):
+    team = f.create_fund_team()
+    collective = f.create_verified_collective(verified_by=team.manager)
+    threads = 8
+
+    results = race(*[lambda: f.ApplicationFactory(fund=team.fund, collective=collective)] * threads)
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    numbers = sorted(int(a.number.rsplit("-", 1)[1]) for a in results)
+    assert numbers == list(range(1, threads + 1))
