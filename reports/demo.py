@@ -130,6 +130,11 @@ def _user(
     )
 
 
+def _postcode(rng: random.Random) -> str:
+    letters = "ABCDEFGHJKLMNPRSTVWXZ"
+    return f"{rng.randrange(1000, 9999)} {rng.choice(letters)}{rng.choice(letters)}"
+
+
 def _kvk(rng: random.Random) -> str:
     return f"{rng.randrange(10_000_000, 99_999_999):08d}"
 
@@ -159,7 +164,9 @@ def seed(progress: Callable[[str], object] = print) -> None:
     rfb = fs.fund_create(
         slug="rfb",
         name="Revolverend Fonds Burgercollectieven",
-        description="Landelijk fonds voor startsubsidies en ontwikkelleningen aan burgercollectieven.",
+        description=(
+            "Landelijk fonds voor startsubsidies en ontwikkelleningen aan burgercollectieven."
+        ),
         managers=[beheerder, beheerder2],
         created_by=beheerder,
     )
@@ -245,7 +252,7 @@ def seed(progress: Callable[[str], object] = print) -> None:
             kvk_number=_kvk(rng),
             iban=_iban(rng),
             street=f"Dorpsstraat {index + 1}",
-            postcode=f"{rng.randrange(1000, 9999)} {rng.choice('ABCDEFGHJKLMNPRSTVWXZ')}{rng.choice('ABCDEFGHJKLMNPRSTVWXZ')}",
+            postcode=_postcode(rng),
             city=city,
             municipality=municipality,
             members_count=rng.randrange(25, 900),
