@@ -141,18 +141,24 @@ def is_auditor(user) -> bool:
 
 def funds_for(user) -> QuerySet[Fund]:
     """Funds a user may see: managers their own funds; auditors all; others none."""
+    if not user.is_authenticated:
+        return Fund.objects.none()
     if is_auditor(user):
         return Fund.objects.all()
     return Fund.objects.filter(managers=user)
 
 
 def collectives_for(user) -> QuerySet[Collective]:
+    if not user.is_authenticated:
+        return Collective.objects.none()
     if is_auditor(user) or is_manager(user):
         return Collective.objects.all()
     return Collective.objects.filter(members=user)
 
 
 def applications_for(user) -> QuerySet[Application]:
+    if not user.is_authenticated:
+        return Application.objects.none()
     qs = Application.objects.select_related("fund", "collective")
     if is_auditor(user):
         return qs
@@ -162,6 +168,8 @@ def applications_for(user) -> QuerySet[Application]:
 
 
 def grants_for(user) -> QuerySet[Grant]:
+    if not user.is_authenticated:
+        return Grant.objects.none()
     qs = Grant.objects.select_related("fund", "collective", "application")
     if is_auditor(user):
         return qs
@@ -171,6 +179,8 @@ def grants_for(user) -> QuerySet[Grant]:
 
 
 def investors_for(user) -> QuerySet[Investor]:
+    if not user.is_authenticated:
+        return Investor.objects.none()
     if is_auditor(user) or is_manager(user):
         return Investor.objects.all()
     return Investor.objects.filter(users=user)

@@ -287,7 +287,7 @@ def collective_update(*, collective: Collective, changed_by, **fields) -> Collec
     collective.full_clean()
     update_fields = list(fields)
     identity_changed = any(before[f] != getattr(collective, f) for f in IDENTITY_FIELDS)
-    if identity_changed and collective.is_verified and not manager:
+    if identity_changed and collective.is_verified:
         # Money is paid to this IBAN: a changed identity must be verified again.
         collective.verified_at = None
         collective.verified_by = None
@@ -380,6 +380,11 @@ def _require_state(application: Application, *states: str) -> None:
         )
 
 
+def _check_loan_terms(application: Application) -> None:
+    if application.kind == ApplicationKind.LOAN and not application.term_months:
+        raise exc.InvalidAmount(_("Een leningaanvraag noemt een looptijd in maanden."))
+
+
 def _set_budget(application: Application, budget_lines) -> None:
     application.budget_lines.all().delete()
     BudgetLine.objects.bulk_create(
@@ -418,8 +423,7 @@ def application_create(
         created_by=created_by,
         **details,
     )
-    if kind == ApplicationKind.LOAN and not application.term_months:
-        raise exc.InvalidAmount(_("Een leningaanvraag noemt een looptijd in maanden."))
+    _check_loan_terms(application)
     application.full_clean()
     application.save()
     _set_budget(application, budget_lines)
@@ -442,6 +446,7 @@ def application_update(
         fields["amount_requested"] = _positive(fields["amount_requested"])
     for name, value in fields.items():
         setattr(application, name, value)
+    _check_loan_terms(application)
     application.full_clean()
     application.save()
     if budget_lines is not None:
@@ -478,6 +483,7 @@ def application_submit(*, application: Application, submitted_by) -> Application
     application = _locked_application(application)
     _require_member(submitted_by, application.collective)
     _require_state(application, ApplicationState.DRAFT)
+    _check_loan_terms(application)
     if not application.collective.is_verified:
         raise exc.InvalidTransition(
             _(
@@ -605,7 +611,22 @@ def application_decide(
     if conditions is not None:
         application.conditions = conditions
     if approve:
+        if application.proposal != Proposal.APPROVE:
+            raise exc.FourEyesViolation(
+                _(
+                    "De beoordelaar stelde afwijzen voor; laat de aanvraag opnieuw beoordelen "
+                    "voordat u haar toekent."
+                )
+            )
         money = _positive(amount if amount is not None else application.proposed_amount)
+        if money > application.proposed_amount:
+            raise exc.FourEyesViolation(
+                _(
+                    "Vier ogen: u kunt niet meer toekennen dan de beoordelaar voorstelde "
+                    "(%(proposed)s)."
+                )
+                % {"proposed": application.proposed_amount}
+            )
         position = compartment_position(compartment)
         if money.amount > position.available:
             raise exc.InsufficientCapacity(
@@ -630,7 +651,8 @@ def application_commitment_use(
     Building block: the caller holds the compartment lock and its transaction.
     """
     application = _locked_application(application)
-    money = _money(amount)
+    money = _positive(amount)
+    _require_state(application, ApplicationState.APPROVED)
     if money > application.commitment_open:
         raise exc.InsufficientCapacity(
             _("Meer dan nog gereserveerd is (%(open)s).") % {"open": application.commitment_open}

@@ -732,25 +732,24 @@ def _interest_factors(terms: LoanTerms, dates: list[date], days: list[int]) -> l
         basis = 36500 if convention is DayCount.ACT_365 else 36000
         by_days = {actual: rate * actual / basis for actual in set(days)}
         return [by_days[actual] for actual in days]
-    keys: list[object] = []
-    previous = terms.start
     if convention is DayCount.THIRTY_E_360:
-        for due in dates:
-            d1 = 30 if previous.day == 31 else previous.day
-            d2 = 30 if due.day == 31 else due.day
-            keys.append(
-                360 * (due.year - previous.year) + 30 * (due.month - previous.month) + d2 - d1
-            )
-            previous = due
+        # days_30e_360 as a difference of "30E serial numbers": 360 y + 30 m + min(d, 30)
+        start = terms.start
+        serials = [360 * start.year + 30 * start.month + (30 if start.day == 31 else start.day)]
+        serials.extend(360 * d.year + 30 * d.month + (30 if d.day == 31 else d.day) for d in dates)
+        keys: list = [later - earlier for earlier, later in zip(serials, serials[1:], strict=False)]
         by_key = {key: rate * key / 36000 for key in set(keys)}
     else:  # ACT/ACT ISDA: days in common and in leap years
+        keys = []
+        previous = terms.start
+        year, leap = 0, False
         for due, actual in zip(dates, days, strict=True):
             if previous.year != due.year:
                 keys.append(_act_act_split(previous, due))
-            elif _is_leap(due.year):
-                keys.append((0, actual))
             else:
-                keys.append((actual, 0))
+                if due.year != year:
+                    year, leap = due.year, _is_leap(due.year)
+                keys.append((0, actual) if leap else (actual, 0))
             previous = due
         by_key = {
             key: rate * (key[0] * 366 + key[1] * 365) / (100 * 365 * 366) for key in set(keys)

@@ -178,8 +178,20 @@ def compartment_for(application: Application) -> Compartment:
 # --- investors and capital -----------------------------------------------------------------
 
 
+def any_manager() -> User:
+    """A user who manages some fund: the oldest existing one, or the manager of a new fund.
+
+    For services that any fund manager may call (``investor_create``).
+    """
+    existing = User.objects.filter(managed_funds__isnull=False).order_by("pk").first()
+    return existing or create_fund_team().manager
+
+
 class InvestorFactory(DjangoModelFactory):
-    """A funder through ``investor_create`` (code ``INV-001``, ...)."""
+    """A funder through ``investor_create`` (code ``INV-001``, ...).
+
+    ``created_by`` must manage a fund; by default :func:`any_manager`.
+    """
 
     class Meta:
         model = Investor
@@ -188,7 +200,7 @@ class InvestorFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Provincie Voorbeeld {n}")
     kind = InvestorKind.PROVINCE
     email = factory.LazyAttribute(lambda o: f"{o.code.lower()}@example.org")
-    created_by = None
+    created_by = factory.LazyFunction(any_manager)
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs) -> Investor:

@@ -10,6 +10,7 @@ import pytest
 
 from fund.models import (
     Application,
+    Attachment,
     BudgetLine,
     Collective,
     Commitment,
@@ -36,6 +37,7 @@ COUNTED = (
     Collective,
     Application,
     BudgetLine,
+    Attachment,
     Grant,
     GrantPayment,
 )

@@ -302,8 +302,7 @@ def test_assess_refusals_write_nothing(team, collective, kwargs, error):
 def test_assess_a_proposal_to_approve_without_an_amount_is_refused_as_invalid_amount(
     team, collective
 ):
-    """BUG: the missing amount reaches ledger.money.as_decimal(None) and escapes as
-    ledger.money.MoneyError (a ValueError), not as a FundError that callers handle."""
+    """A missing amount is a FundError (it once escaped as ledger.money.MoneyError)."""
     application = f.submitted_application(team=team, collective=collective)
     application = services.application_start_review(application=application, assessor=team.manager)
 
@@ -341,3 +340,96 @@ def test_withdraw_keeps_no_reservation(team, collective):
 
     assert withdrawn.state == S.WITHDRAWN
     assert withdrawn.commitment_open == Money(0, EUR)
+
+
+# --- who may take the collective's steps ---------------------------------------------------
+
+
+@pytest.fixture
+def outsiders(team, other_team):
+    """Users who are not a member of ``collective``: they may not act for it."""
+    return {
+        "manager": team.manager,
+        "other_member": f.member_of(f.CollectiveFactory()),
+        "auditor": f.create_auditor(),
+        "nobody": f.UserFactory(),
+    }
+
+
+@pytest.mark.parametrize("who", ["manager", "other_member", "auditor", "nobody"])
+def test_only_a_member_creates_an_application_for_the_collective(team, collective, outsiders, who):
+    with refused(exc.NotAllowed):
+        services.application_create(
+            fund=team.fund,
+            collective=collective,
+            kind=ApplicationKind.GRANT,
+            title="T",
+            purpose="P",
+            amount_requested="100",
+            created_by=outsiders[who],
+        )
+
+
+@pytest.mark.parametrize("who", ["manager", "other_member", "auditor", "nobody"])
+@pytest.mark.parametrize("step", ["update", "submit", "withdraw"])
+def test_only_a_member_edits_submits_or_withdraws(team, collective, outsiders, who, step):
+    application = f.draft_application(team=team, collective=collective)
+    user = outsiders[who]
+    call = {
+        "update": lambda: services.application_update(
+            application=application, changed_by=user, title="Gekaapt"
+        ),
+        "submit": lambda: services.application_submit(application=application, submitted_by=user),
+        "withdraw": lambda: services.application_withdraw(
+            application=application, withdrawn_by=user
+        ),
+    }[step]
+
+    with refused(exc.NotAllowed, application):
+        call()
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def upload(name="begroting.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4 begroting", content_type="application/pdf")
+
+
+def test_a_member_attaches_a_file_to_a_draft(team, collective, member, media):
+    application = f.draft_application(team=team, collective=collective)
+
+    attachment = services.attachment_add(
+        application=application, file=upload(), uploaded_by=member, description="Begroting"
+    )
+
+    assert attachment.application == application
+    assert attachment.uploaded_by == member
+    assert attachment.file.name.startswith(f"applications/{application.number}/")
+    assert (media / attachment.file.name).read_bytes() == b"%PDF-1.4 begroting"
+
+
+@pytest.mark.parametrize("who", ["manager", "other_member"])
+def test_only_a_member_attaches(team, collective, outsiders, media, who):
+    application = f.draft_application(team=team, collective=collective)
+
+    with refused(exc.NotAllowed, application):
+        services.attachment_add(application=application, file=upload(), uploaded_by=outsiders[who])
+    assert not any(media.rglob("*.pdf"))
+
+
+@pytest.mark.parametrize("state", [S.SUBMITTED, S.IN_REVIEW, S.WITHDRAWN])
+def test_attachments_only_on_a_draft(team, collective, member, media, state):
+    application = f.create_application(state, team=team, collective=collective)
+
+    with refused(exc.InvalidTransition, application):
+        services.attachment_add(application=application, file=upload(), uploaded_by=member)
+    assert not any(media.rglob("*.pdf"))

@@ -57,18 +57,17 @@ def test_fund_create_audits_the_book_and_the_fund():
     )
 
 
-def test_investor_create_is_audited():
-    user = f.UserFactory()
+def test_investor_create_is_audited(team):
     mark = audit_mark()
 
     investor = services.investor_create(
-        code="INV-1", name="Gemeente", kind="municipality", created_by=user
+        code="INV-1", name="Gemeente", kind="municipality", created_by=team.manager
     )
 
     assert_event(
         only_event(mark),
         action="investor.create",
-        actor=user,
+        actor=team.manager,
         obj=investor,
         after={"code": "INV-1", "name": "Gemeente"},
     )
@@ -119,8 +118,8 @@ def test_collective_register_update_verify_are_audited(team):
         action="collective.update",
         actor=member,
         obj=collective,
-        before={"members_count": 10},
-        after={"members_count": 12},
+        before={"members_count": 10, "verified": False},
+        after={"members_count": 12, "verified": False},
     )
 
     mark = audit_mark()
@@ -258,6 +257,49 @@ def test_reject_and_withdraw_are_audited(team):
         book=team.fund.book,
         before={"state": "submitted"},
         after={"state": "withdrawn"},
+    )
+
+
+def test_attachment_add_is_audited(team, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    application = f.draft_application(team=team)
+    member = f.member_of(application.collective)
+    mark = audit_mark()
+
+    attachment = services.attachment_add(
+        application=application,
+        file=SimpleUploadedFile("offerte.pdf", b"%PDF"),
+        uploaded_by=member,
+    )
+
+    assert_event(
+        only_event(mark),
+        action="application.attach",
+        actor=member,
+        obj=application,
+        book=team.fund.book,
+        after={"attachment": attachment.pk, "file": attachment.file.name},
+    )
+
+
+def test_a_change_of_identity_is_audited_with_the_lost_verification(team):
+    collective = f.create_verified_collective(verified_by=team.manager)
+    member = f.member_of(collective)
+    mark = audit_mark()
+
+    updated = services.collective_update(
+        collective=collective, changed_by=member, name="Andere naam"
+    )
+
+    assert_event(
+        only_event(mark),
+        action="collective.update",
+        actor=member,
+        obj=updated,
+        before={"verified": True},
+        after={"verified": False, "name": "Andere naam"},
     )
 
 

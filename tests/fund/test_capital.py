@@ -53,14 +53,12 @@ def test_fund_create_with_a_slug_in_use_writes_nothing():
 # --- investors -----------------------------------------------------------------------------
 
 
-def test_investor_create():
-    user = f.UserFactory()
-
+def test_investor_create_by_a_fund_manager(team):
     investor = investor_create(
         code="INV-GLD",
         name="Provincie Gelderland",
         kind="province",
-        created_by=user,
+        created_by=team.manager,
         iban="NL91ABNA0417164300",
     )
 
@@ -68,13 +66,26 @@ def test_investor_create():
     assert row(investor)["iban"] == "NL91ABNA0417164300"
 
 
+@pytest.mark.parametrize("who", ["nobody", "member", "auditor", "investor_user", "anonymous"])
+def test_investor_create_by_someone_who_manages_no_fund_is_refused(who):
+    user = {
+        "nobody": f.UserFactory,
+        "member": lambda: f.member_of(f.CollectiveFactory()),
+        "auditor": f.create_auditor,
+        "investor_user": f.create_investor_user,
+        "anonymous": lambda: None,
+    }[who]()
+    with refused(exc.NotAllowed):
+        investor_create(code="INV-X", name="X", kind="province", created_by=user)
+
+
 @pytest.mark.parametrize(
     "details", [{"iban": "NL00ABNA0417164300"}, {"kind": "alien"}, {"email": "geen-mail"}]
 )
-def test_investor_create_refuses_invalid_details_and_writes_nothing(details):
+def test_investor_create_refuses_invalid_details_and_writes_nothing(team, details):
     fields = {"code": "INV-X", "name": "X", "kind": "province", **details}
     with refused(ValidationError):
-        investor_create(created_by=None, **fields)
+        investor_create(created_by=team.manager, **fields)
 
 
 def test_investor_codes_are_unique():

@@ -109,3 +109,74 @@ def test_verify_by_someone_who_manages_no_fund_is_refused(who):
     }[who]
     with refused(exc.NotAllowed, collective):
         collective_verify(collective=collective, verified_by=user)
+
+
+# --- who may change a collective, and what a change of identity does -----------------------
+
+
+@pytest.mark.parametrize("who", ["other_member", "investor_user", "auditor", "nobody"])
+def test_update_only_by_a_member_or_a_fund_manager(collective, who):
+    user = {
+        "other_member": f.member_of(f.CollectiveFactory()),
+        "investor_user": f.create_investor_user(),
+        "auditor": f.create_auditor(),
+        "nobody": f.UserFactory(),
+    }[who]
+
+    with refused(exc.NotAllowed, collective):
+        collective_update(collective=collective, changed_by=user, members_count=1)
+
+
+def test_a_manager_of_any_fund_may_update_a_collective(collective, other_team):
+    collective_update(collective=collective, changed_by=other_team.manager, members_count=7)
+
+    assert row(collective)["members_count"] == 7
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"iban": "NL91ABNA0417164300"},
+        {"kvk_number": "87654321"},
+        {"legal_form": "stichting"},
+        {"name": "Nieuwe naam"},
+    ],
+)
+def test_a_member_changing_the_identity_undoes_the_verification(collective, member, change):
+    assert collective.is_verified
+
+    updated = collective_update(collective=collective, changed_by=member, **change)
+
+    assert not updated.is_verified
+    assert row(collective)["verified_at"] is None
+    assert row(collective)["verified_by_id"] is None
+
+
+def test_other_changes_and_the_same_iban_keep_the_verification(collective, member):
+    spaced = " ".join(collective.iban[i : i + 4] for i in range(0, len(collective.iban), 4))
+
+    collective_update(
+        collective=collective, changed_by=member, members_count=300, iban=spaced.lower()
+    )
+
+    assert row(collective)["verified_at"] is not None
+
+
+def test_a_manager_changing_the_identity_also_clears_the_verification(team, collective):
+    """Money is paid to the IBAN: whoever changes it, it is verified again before use."""
+    collective_update(collective=collective, changed_by=team.manager, iban="NL91ABNA0417164300")
+
+    assert row(collective)["verified_at"] is None
+    assert row(collective)["iban"] == "NL91ABNA0417164300"
+
+
+def test_an_unverified_collective_cannot_submit_after_its_iban_changed(team, collective, member):
+    application = f.draft_application(team=team, collective=collective)
+    collective_update(collective=collective, changed_by=member, iban="NL91ABNA0417164300")
+
+    from fund.services import application_submit
+
+    with refused(exc.InvalidTransition, application):
+        application_submit(application=application, submitted_by=member)
+    collective_verify(collective=collective, verified_by=team.second_manager)
+    assert application_submit(application=application, submitted_by=member).state == "submitted"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -143,15 +145,24 @@ def test_a_decided_application_cannot_be_assessed_or_decided_again(funded, appli
         )
 
 
-def test_approving_against_a_reject_proposal_without_an_amount_is_refused_as_invalid_amount(
-    funded,
-):
-    """BUG: there is no proposed amount, so ``_positive(None)`` raises
-    ledger.money.MoneyError (a ValueError) instead of a FundError."""
+def test_approving_against_a_reject_proposal_is_refused(funded):
+    """Only one pair of eyes would have looked at the approval: assess it again first."""
     application = f.in_review_application(team=funded, proposal=Proposal.REJECT)
 
-    with refused(exc.InvalidAmount, application):
+    with refused(exc.FourEyesViolation, application):
         decide(application, funded.second_manager, approve=True)
+    with refused(exc.FourEyesViolation, application):
+        decide(application, funded.second_manager, approve=True, amount=Decimal("100.00"))
+
+
+def test_approving_more_than_proposed_is_refused(funded):
+    application = f.in_review_application(team=funded)
+    proposed = application.proposed_amount.amount
+
+    with refused(exc.FourEyesViolation, application):
+        decide(application, funded.second_manager, approve=True, amount=proposed + Decimal("0.01"))
+    approved = decide(application, funded.second_manager, approve=True, amount=proposed - 1)
+    assert approved.approved_amount.amount == proposed - 1
 
 
 # --- the database backs it up --------------------------------------------------------------

@@ -29,6 +29,8 @@ class Command(BaseCommand):
         "Show the instalment schedule of a loan: annuity, linear or bullet; period or daily "
         "interest; grace; rounding. Amounts in euros, --rate in percent per year."
     )
+    # Pure computation: no models, no database, so the project's system checks add nothing.
+    requires_system_checks: list[str] = []
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -47,7 +49,9 @@ class Command(BaseCommand):
         parser.add_argument("--principal", help="loan amount, e.g. 100000 or 2500.50 (required)")
         parser.add_argument("--rate", help="annual nominal rate in percent, e.g. 4.5 (required)")
         parser.add_argument("--periods", help="number of instalments, grace included (required)")
-        parser.add_argument("--frequency", help="monthly, quarterly, semi-annual or annual")
+        parser.add_argument(
+            "--frequency", help="monthly, quarterly, semi-annual or annual (required)"
+        )
         parser.add_argument("--method", help="annuity, linear or bullet (required)")
         parser.add_argument("--start", help="disbursement date YYYY-MM-DD (required)")
         parser.add_argument("--first-due", help="first due date YYYY-MM-DD (required)")
