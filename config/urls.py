@@ -1,15 +1,12 @@
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
-urlpatterns += i18n_patterns(
+urlpatterns += [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("fund.urls")),
     path("", include("reports.urls")),
-    prefix_default_language=False,
-)
-
+]

@@ -136,12 +136,15 @@ class AttachmentForm(forms.Form):
     files = MultipleFileField(
         label=_("Bijlagen"),
         required=False,
-        help_text=_(
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Filled in per request, so that it follows the active language.
+        self.fields["files"].help_text = _(
             "Bijvoorbeeld een begroting, offerte of statuten. Toegestaan: %(types)s; "
             "hoogstens %(max)s per bestand."
-        )
-        % {"types": ", ".join(ATTACHMENT_EXTENSIONS), "max": filesizeformat(MAX_ATTACHMENT_SIZE)},
-    )
+        ) % {"types": ", ".join(ATTACHMENT_EXTENSIONS), "max": filesizeformat(MAX_ATTACHMENT_SIZE)}
 
     def clean_files(self):
         files = self.cleaned_data.get("files") or []

@@ -36,10 +36,11 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
-def browser(browser_executable, live_server, monkeypatch):
+def browser(django_db_setup, browser_executable, live_server, monkeypatch):
     """A headless chromium for one test.
 
-    Playwright's sync API keeps an event loop running in this thread, and Django then
+    ``django_db_setup`` comes first so that the (session-wide) live server is stopped before
+    the test database is dropped, not after. Playwright's sync API keeps an event loop running in this thread, and Django then
     refuses ORM calls from it (SynchronousOnlyOperation); the test's own ORM calls are
     plain synchronous code, so the check is lifted for the length of the test.
     """
@@ -124,7 +125,7 @@ def badge(page) -> str:
     return page.locator("h1 .badge").inner_text().strip()
 
 
-def test_a_grant_through_the_browser(browser, live_server, pool, shots, tmp_path):
+def test_a_grant_through_the_browser(browser, pool, live_server, shots, tmp_path):
     fund, manager_1, manager_2, citizen = pool
     url = live_server.url
 
@@ -246,7 +247,7 @@ def test_a_grant_through_the_browser(browser, live_server, pool, shots, tmp_path
 
 
 def test_login_comes_back_to_the_page_and_english_formats_numbers(
-    browser, live_server, pool, shots
+    browser, pool, live_server, shots
 ):
     fund, manager_1, _, _ = pool
     detail = reverse("fund:fund_detail", kwargs={"slug": fund.slug})
