@@ -8,5 +8,6 @@ urlpatterns += [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("fund.urls")),
+    path("", include("loans.urls")),
     path("", include("reports.urls")),
 ]
