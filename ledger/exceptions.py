@@ -17,6 +17,10 @@ class InvalidAmount(LedgerError):
     pass
 
 
+class InvalidCurrency(LedgerError):
+    pass
+
+
 class UnknownAccount(LedgerError):
     pass
 

@@ -49,6 +49,8 @@ def round_money(
     value: Decimal | int | str, currency: str = BASE_CURRENCY, rounding: str = "half-up"
 ) -> Decimal:
     """Round to the currency's minor unit with an explicit mode (half-up or half-even)."""
+    if rounding not in ROUNDING_MODES:
+        raise MoneyError(f"unknown rounding mode {rounding!r}; use half-up or half-even")
     return as_decimal(value).quantize(quantum(currency), rounding=ROUNDING_MODES[rounding])
 
 

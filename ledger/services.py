@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from moneyed import CURRENCIES
 
 from . import exceptions as exc
 from .chart import DEFAULT_CHART, AccountTemplate
@@ -82,6 +83,13 @@ class EntrySpec:
     idempotency_key: str | None = None
 
 
+_KNOWN_CURRENCIES = frozenset(
+    c.code
+    for c in CURRENCIES.values()
+    if len(c.code) == 3 and c.code.isalpha() and c.code.isupper()
+)
+
+
 @dataclass
 class _Prepared:
     spec: EntrySpec
@@ -140,6 +148,11 @@ def account_create(
 # --- posting -------------------------------------------------------------------------------
 
 
+# Ten trillion euros a line: far above any fund, and sums of many lines stay inside a
+# 64-bit integer column (SQLite would otherwise silently turn an overflow into a float).
+MAX_LINE_CENTS = 10**15
+
+
 def _check_amounts(spec: EntrySpec) -> None:
     if len(spec.lines) < 2:
         raise exc.TooFewLines(f"an entry needs at least two lines, got {len(spec.lines)}")
@@ -149,6 +162,11 @@ def _check_amounts(spec: EntrySpec) -> None:
                 raise exc.InvalidAmount(
                     f"amounts are whole cents (int), got {type(side).__name__} on {line.account}"
                 )
+        if line.debit > MAX_LINE_CENTS or line.credit > MAX_LINE_CENTS:
+            raise exc.InvalidAmount(
+                f"amount on account {_code(line.account)} is above the ledger's limit of "
+                f"{MAX_LINE_CENTS} cents per line"
+            )
         if line.debit < 0 or line.credit < 0:
             raise exc.InvalidAmount(f"negative amount on account {_code(line.account)}")
         if (line.debit > 0) == (line.credit > 0):
@@ -176,7 +194,12 @@ def _resolve_accounts(book: Book, specs: Sequence[EntrySpec]) -> dict[str, Accou
     return found
 
 
-def _prepare(book: Book, spec: EntrySpec, accounts: dict[str, Account]) -> _Prepared:
+def _prepare(
+    book: Book,
+    spec: EntrySpec,
+    accounts: dict[str, Account],
+    reversal_of: JournalEntry | None = None,
+) -> _Prepared:
     _check_amounts(spec)
     prepared = _Prepared(spec=spec)
     totals: dict[str, int] = defaultdict(int)
@@ -193,18 +216,23 @@ def _prepare(book: Book, spec: EntrySpec, accounts: dict[str, Account]) -> _Prep
         if account.subledger == SubledgerKind.PARTY and not line.party:
             raise exc.MissingSubledgerKey(f"account {account.code} needs a party on each line")
         currency = line.currency or book.currency
+        if currency not in _KNOWN_CURRENCIES:
+            raise exc.InvalidCurrency(f"{currency!r} is not an ISO 4217 currency code")
         totals[currency] += line.debit - line.credit
         prepared.lines.append((line, account, currency))
     off = {cur: diff for cur, diff in totals.items() if diff}
     if off:
         detail = ", ".join(f"{cur} debit-credit={diff}" for cur, diff in sorted(off.items()))
         raise exc.UnbalancedEntry(f"debits and credits differ: {detail}")
-    prepared.content_hash = _content_hash(spec, prepared.lines)
+    prepared.content_hash = _content_hash(spec, prepared.lines, reversal_of)
     return prepared
 
 
-def _content_hash(spec: EntrySpec, lines: list[tuple[Line, Account, str]]) -> str:
+def _content_hash(
+    spec: EntrySpec, lines: list[tuple[Line, Account, str]], reversal_of: JournalEntry | None = None
+) -> str:
     payload = [
+        reversal_of.pk if reversal_of is not None else None,
         spec.date.isoformat(),
         spec.description,
         spec.source_type,
@@ -397,7 +425,7 @@ def _post_prepared(
     book: Book, specs: list[EntrySpec], created_by, reversal_of: JournalEntry | None = None
 ) -> list[JournalEntry]:
     accounts = _resolve_accounts(book, specs)
-    prepared = [_prepare(book, spec, accounts) for spec in specs]
+    prepared = [_prepare(book, spec, accounts, reversal_of) for spec in specs]
     keys = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key]
     if len(keys) != len(set(keys)):
         raise exc.IdempotencyConflict("the same idempotency key appears twice in one batch")

@@ -115,9 +115,7 @@ def test_reversal_with_idempotency_key_is_kept(book):
 def test_retrying_a_reversal_with_its_idempotency_key_returns_that_reversal(book):
     """A caller that retries (e.g. after a timeout) with the same key gets the reversal back.
 
-    ARCHITECTURE 4: "The same key with the same content returns the existing entry." For
-    entry_reverse the retry is refused with AlreadyReversed instead, because the reversed
-    check runs before the key is looked at.
+    ARCHITECTURE 4: "The same key with the same content returns the existing entry."
     """
     original = contribution(book, 100)
     reversal = entry_reverse(entry=original, idempotency_key="storno-1")

@@ -95,7 +95,6 @@ class LedgerMachine(RuleBasedStateMachine):
         self.keys = (f"key-{i}" for i in itertools.count())
         self.closed_until: date | None = None
         self.next_month = 1
-        self.refusals = 0
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -154,7 +153,6 @@ class LedgerMachine(RuleBasedStateMachine):
         with pytest.raises(error):
             call()
         assert all_counts() == before
-        self.refusals += 1
 
     # --- accepted calls -------------------------------------------------------------------
 
