@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from fund import services
@@ -39,10 +40,14 @@ TIMEOUT_MS = 20_000
 def browser(django_db_setup, browser_executable, live_server, monkeypatch):
     """A headless chromium for one test.
 
-    ``django_db_setup`` comes first so that the (session-wide) live server is stopped before
-    the test database is dropped, not after. Playwright's sync API keeps an event loop running in this thread, and Django then
-    refuses ORM calls from it (SynchronousOnlyOperation); the test's own ORM calls are
-    plain synchronous code, so the check is lifted for the length of the test.
+    Playwright's sync API keeps an asyncio loop running in this thread. Django then refuses
+    ORM calls here (SynchronousOnlyOperation), so the check is lifted for the test: its ORM
+    calls are plain synchronous code. Also, with a loop running, Django's per-thread
+    connections live apart from the ones made before (asgiref's thread-critical Local keys
+    them by the running loop's context): the test gets a connection of its own, closed here
+    before the loop stops, or it stays open and PostgreSQL refuses to drop the test database.
+    ``django_db_setup`` comes first so that the session's live server stops before the test
+    database is dropped.
     """
     from playwright.sync_api import sync_playwright
 
@@ -55,6 +60,7 @@ def browser(django_db_setup, browser_executable, live_server, monkeypatch):
             yield browser
         finally:
             browser.close()
+            connections.close_all()
 
 
 @pytest.fixture
@@ -266,9 +272,10 @@ def test_login_comes_back_to_the_page_and_english_formats_numbers(
 
     # The language form in the header.
     page.select_option("#lang-select", "en")
-    page.locator("form.lang-form button").click()
-    page.wait_for_url(live_server.url + "/en" + detail)
+    with page.expect_navigation():
+        page.locator("form.lang-form button").click()
     assert page.locator("html").get_attribute("lang") == "en"
+    assert page.url.endswith(detail)
     values = page.locator("section[aria-labelledby='compartment-grant'] .stat .value")
     assert "€ 25,000.00" in [v.replace("\xa0", " ") for v in values.all_inner_texts()]
     shots(page, "5-fund-english")

@@ -309,6 +309,15 @@ def test_a_grant_from_registration_to_settlement(client, pool):
     assert client.get(detail).status_code == 403
 
 
+def switch_language(client, language: str, next_url: str):
+    """The language form in the page header: the language and the page to come back to."""
+    response = client.post(
+        reverse("set_language"), {"language": language, "next": next_url}, follow=True
+    )
+    assert response.status_code == 200
+    return response
+
+
 def test_english_switch_formats_numbers_the_english_way(client, pool):
     fund, manager_1, _ = pool
     client.force_login(manager_1)
@@ -318,10 +327,8 @@ def test_english_switch_formats_numbers_the_english_way(client, pool):
     assert "Provincie Gelderland Subsidie (niet-revolverend) 28-11-2026" in dutch
     assert "€ 25.000,00 € 25.000,00 € 0,00" in dutch
 
-    # The form in the page header: the language and the page to come back to.
-    response = client.post(reverse("set_language"), {"language": "en", "next": detail}, follow=True)
-    assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == f"/en{detail}"
+    response = switch_language(client, "en", detail)
+    assert response.redirect_chain[-1][0].endswith(detail)
     content = response.content.decode()
     assert '<html lang="en">' in content
     assert set(fund_position(content).values()) == {"€ 25,000.00", "€ 0.00"}
@@ -329,26 +336,27 @@ def test_english_switch_formats_numbers_the_english_way(client, pool):
     english = page_text(content)
     assert "28-11-2026" in english
     assert "€ 25,000.00 € 25,000.00 € 0.00" in english
+    # The choice holds for the next pages.
+    dashboard = client.get(reverse("reports:dashboard")).content
+    assert (dashboard_positions(dashboard, fund.name)[0][:5]) == [
+        "Grant (non-revolving)",
+        "€ 25,000.00",
+        "€ 0.00",
+        "€ 0.00",
+        "€ 25,000.00",
+    ]
 
 
-def test_switching_back_to_dutch_leaves_the_english_pages(client, pool):
-    """The header form posts ``next`` = the current path, here ``/en/fondsen/...``.
-
-    Django's set_language translates ``next`` with ``translate_url``, which resolves it in
-    the language of the set_language request itself: Dutch, since ``/i18n/setlang/`` has no
-    prefix. In Dutch ``/en/fondsen/...`` does not resolve, so ``next`` comes back unchanged
-    and the user lands on the English page again: once in English, the form cannot bring
-    them back to Dutch.
-    """
+def test_switching_back_to_dutch_gives_dutch_pages_again(client, pool):
+    """Back from English with the same form, ``next`` being the page the user is on."""
     fund, manager_1, _ = pool
     client.force_login(manager_1)
     detail = reverse("fund:fund_detail", kwargs={"slug": fund.slug})
-    client.post(reverse("set_language"), {"language": "en", "next": detail})
+    english = switch_language(client, "en", detail)
+    assert '<html lang="en">' in english.content.decode()
 
-    response = client.post(
-        reverse("set_language"), {"language": "nl", "next": f"/en{detail}"}, follow=True
-    )
-    assert response.redirect_chain[-1][0] == detail
+    response = switch_language(client, "nl", english.request["PATH_INFO"])
+    assert '<html lang="nl">' in response.content.decode()
     assert fund_position(response.content)["Beschikbaar"] == "€ 25.000,00"
 
 
@@ -434,3 +442,33 @@ def test_the_fund_page_names_every_activity_in_words(client, pool):
     assert len(labels) == 4
     codes = [str(label) for label in labels if re.fullmatch(r"[a-z_]+\.[a-z_]+", str(label))]
     assert codes == []
+
+
+def test_submitting_before_verification_is_refused_with_the_reason(client, pool):
+    """A button without a form: the refusal comes back as a message on the page."""
+    fund, _, _ = pool
+    member = make_user("daan")
+    fields = {k: v for k, v in register_data().items() if k != "sdgs"}
+    collective = services.collective_register(registered_by=member, member=member, **fields)
+    application = services.application_create(
+        fund=fund,
+        collective=collective,
+        kind="grant",
+        title="Zonnedak dorpshuis",
+        purpose="Panelen.",
+        amount_requested=Decimal("1234.56"),
+        created_by=member,
+    )
+    client.force_login(member)
+    number = {"number": application.number}
+    page = page_text(client.get(reverse("fund:application_detail", kwargs=number)).content)
+    assert "Indienen kan pas als een fondsbeheerder het collectief heeft geverifieerd." in page
+    events = AuditEvent.objects.count()
+    response = client.post(reverse("fund:application_submit", kwargs=number), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("fund:application_detail", kwargs=number)
+    assert "Zon op Zutphen is nog niet geverifieerd door een fondsbeheerder" in (
+        follow_messages(response)
+    )
+    application.refresh_from_db()
+    assert application.state == "draft"
+    assert AuditEvent.objects.count() == events

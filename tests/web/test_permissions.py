@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin import site as admin_site
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
@@ -517,3 +518,36 @@ def test_an_investor_sees_only_their_own_investor(client, world):
     assert own.status_code == 200
     assert client.get(reverse("fund:investor_detail", kwargs={"pk": other.pk})).status_code == 404
     assert other.name not in page_text(client.get(reverse("fund:investor_list")).content)
+
+
+def test_objects_of_another_fund_or_application_do_not_fit_in_the_url(client, world):
+    """An object of fund B (or of collective Y) under a URL of fund A (or collective X)."""
+    entry_b = JournalEntry.objects.filter(book=world.fund_b.book).first()
+    client.force_login(world.manager_a)
+    url = reverse("reports:entry_detail", kwargs={"slug": world.fund_a.book.slug, "pk": entry_b.pk})
+    assert client.get(url).status_code == 404
+
+    application_y = services.application_create(
+        fund=world.fund_b,
+        collective=world.collective_y,
+        kind="grant",
+        title="Windmolen",
+        purpose="Een kleine windmolen.",
+        amount_requested=Decimal("900.00"),
+        created_by=world.member_y,
+    )
+    attachment_y = services.attachment_add(
+        application=application_y,
+        file=SimpleUploadedFile("statuten.txt", b"Statuten\n"),
+        uploaded_by=world.member_y,
+    )
+    client.force_login(world.member_x)
+    url = reverse(
+        "fund:attachment_download", kwargs={"number": world.draft.number, "pk": attachment_y.pk}
+    )
+    assert client.get(url).status_code == 404
+    client.force_login(world.member_y)
+    own = reverse(
+        "fund:attachment_download", kwargs={"number": application_y.number, "pk": attachment_y.pk}
+    )
+    assert client.get(own).status_code == 200
