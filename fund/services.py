@@ -189,7 +189,7 @@ def contribution_record(*, commitment: Commitment, amount, date: Date, created_b
     Refused when it would take the paid-in capital above what was committed.
     """
     commitment = (
-        Commitment.objects.select_for_update()
+        Commitment.objects.select_for_update(of=("self",))
         .select_related("compartment__fund__book", "investor")
         .get(pk=commitment.pk)
     )
@@ -355,7 +355,7 @@ EDITABLE_FIELDS = {
 
 def _locked_application(application: Application) -> Application:
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("fund__book", "collective")
         .get(pk=application.pk)
     )
@@ -679,7 +679,7 @@ def _grant_compartment(fund: Fund) -> Compartment:
 
 def _locked_grant(grant: Grant) -> Grant:
     return (
-        Grant.objects.select_for_update()
+        Grant.objects.select_for_update(of=("self",))
         .select_related("fund__book", "collective")
         .get(pk=grant.pk)
     )

@@ -481,7 +481,9 @@ def entry_reverse(
     database. The reversal is dated ``date`` (default: the original's date, which must
     then lie in an open period).
     """
-    original = JournalEntry.objects.select_for_update().select_related("book").get(pk=entry.pk)
+    original = (
+        JournalEntry.objects.select_for_update(of=("self",)).select_related("book").get(pk=entry.pk)
+    )
     retry = (
         idempotency_key is not None
         and JournalEntry.objects.filter(

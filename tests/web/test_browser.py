@@ -261,7 +261,8 @@ def test_login_comes_back_to_the_page_and_english_formats_numbers(
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
 
-    # Anonymous: the login form, then straight back to the page asked for.
+    # Anonymous: the login form, then straight back to the page asked for. The browser
+    # says en-US (Playwright's default); the pages stay Dutch until the user switches.
     page.goto(live_server.url + detail)
     assert page.url.startswith(live_server.url + reverse("login"))
     page.fill("#id_username", manager_1.username)

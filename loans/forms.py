@@ -1,0 +1,405 @@
+"""Forms of the loans pages. They parse and check input; :mod:`loans.services` decides and
+writes (limits of the product, the pool, four eyes and the state of a loan are its job)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fund.forms import ALL, DateInput, date_field, money_field, text_area
+from fund.models import Fund
+
+from .exceptions import LoanError
+from .models import ArrearsBucket, ChangeKind, LoanProduct, LoanState
+from .schedule import DayCount, Frequency, GraceInterest, InterestMethod, Method
+from .services import TERM_FIELDS, bank_csv_lines
+
+MAX_CSV_SIZE = 2 * 1024 * 1024
+
+METHOD_CHOICES = [
+    (Method.ANNUITY.value, _("Annuïteit (gelijke termijnen)")),
+    (Method.LINEAR.value, _("Lineair (gelijke aflossing)")),
+    (Method.BULLET.value, _("Aflossing ineens aan het eind")),
+]
+FREQUENCY_CHOICES = [
+    (Frequency.MONTHLY.value, _("Per maand")),
+    (Frequency.QUARTERLY.value, _("Per kwartaal")),
+    (Frequency.SEMI_ANNUAL.value, _("Per half jaar")),
+    (Frequency.ANNUAL.value, _("Per jaar")),
+]
+INTEREST_CHOICES = [
+    (InterestMethod.PERIOD.value, _("Per termijn (jaarrente / termijnen per jaar)")),
+    (InterestMethod.DAILY.value, _("Per dag (volgens de dagtelling)")),
+]
+DAY_COUNT_CHOICES = [(d.value, d.value) for d in DayCount]
+GRACE_INTEREST_CHOICES = [
+    ("", _("Niet van toepassing")),
+    (GraceInterest.CAPITALISE.value, _("Bijschrijven op de hoofdsom")),
+    (GraceInterest.DEFER.value, _("Uitstellen tot de eerste betaling")),
+]
+OVERPAYMENT_CHOICES = [
+    ("shorten", _("Looptijd korter (termijnbedrag blijft)")),
+    ("lower", _("Termijnbedrag lager (looptijd blijft)")),
+]
+
+# Labels of the schedule conventions, for the loan page.
+TERM_LABELS = {
+    "method": dict(METHOD_CHOICES),
+    "frequency": dict(FREQUENCY_CHOICES),
+    "interest": dict(INTEREST_CHOICES),
+    "grace_interest": dict(GRACE_INTEREST_CHOICES),
+}
+
+
+def _with_all(choices):
+    return [("", ALL), *choices]
+
+
+def rate_field(label, *, required: bool = True, **kwargs):
+    return forms.DecimalField(
+        label=label,
+        max_digits=9,
+        decimal_places=6,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=required,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        **kwargs,
+    )
+
+
+# --- list filters (GET) --------------------------------------------------------------------
+
+
+class LoanFilterForm(forms.Form):
+    q = forms.CharField(label=_("Zoeken"), required=False)
+    state = forms.ChoiceField(label=_("Status"), required=False, choices=_with_all(LoanState.choices))
+    bucket = forms.ChoiceField(
+        label=_("Achterstand"), required=False, choices=_with_all(ArrearsBucket.choices)
+    )
+    fund = forms.ModelChoiceField(
+        label=_("Fonds"),
+        required=False,
+        queryset=Fund.objects.none(),
+        to_field_name="slug",
+        empty_label=ALL,
+    )
+
+    def __init__(self, *args, funds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if funds is not None:
+            self.fields["fund"].queryset = funds
+
+
+class ReceiptFilterForm(forms.Form):
+    OPEN, MATCHED, EVERY = "open", "matched", "all"
+    show = forms.ChoiceField(
+        label=_("Tonen"),
+        required=False,
+        choices=[
+            (OPEN, _("Nog niet toegewezen")),
+            (MATCHED, _("Toegewezen")),
+            (EVERY, _("Alle")),
+        ],
+    )
+    fund = forms.ModelChoiceField(
+        label=_("Fonds"),
+        required=False,
+        queryset=Fund.objects.none(),
+        to_field_name="slug",
+        empty_label=ALL,
+    )
+
+    def __init__(self, *args, funds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if funds is not None:
+            self.fields["fund"].queryset = funds
+
+
+class QuoteForm(forms.Form):
+    """The date of an early-settlement quote (GET on the loan page)."""
+
+    quote_date = forms.DateField(label=_("Aflossen per"), widget=DateInput())
+
+
+class PortfolioForm(forms.Form):
+    as_of = forms.DateField(label=_("Stand per"), required=False, widget=DateInput())
+    year = forms.IntegerField(
+        label=_("Stromen in jaar"), required=False, min_value=2000, max_value=2100
+    )
+
+
+# --- contract ------------------------------------------------------------------------------
+
+
+class ProductChoiceForm(forms.Form):
+    """Which product's terms to start from (GET: reloads the contract form)."""
+
+    product = forms.ModelChoiceField(label=_("Leningproduct"), queryset=LoanProduct.objects.none())
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products
+
+
+class LoanContractForm(forms.Form):
+    """The contract of an approved loan application; the terms start as the product's."""
+
+    product = forms.ModelChoiceField(
+        queryset=LoanProduct.objects.none(), widget=forms.HiddenInput
+    )
+    date = date_field(_("Contractdatum"))
+    principal = money_field(_("Hoofdsom (€)"), help_text=_("Ten hoogste het toegekende bedrag."))
+    periods = forms.IntegerField(
+        label=_("Aantal termijnen"),
+        required=False,
+        min_value=1,
+        max_value=600,
+        help_text=_("Leeg: de looptijd van de aanvraag."),
+    )
+    first_due = forms.DateField(
+        label=_("Eerste vervaldatum"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leeg: één termijn na de contractdatum."),
+    )
+    annual_rate = rate_field(_("Rente (% per jaar)"))
+    method = forms.ChoiceField(label=_("Aflosmethode"), choices=METHOD_CHOICES)
+    frequency = forms.ChoiceField(label=_("Termijn"), choices=FREQUENCY_CHOICES)
+    interest = forms.ChoiceField(label=_("Renteberekening"), choices=INTEREST_CHOICES)
+    day_count = forms.ChoiceField(label=_("Dagtelling"), choices=DAY_COUNT_CHOICES)
+    grace_principal = forms.IntegerField(
+        label=_("Aflossingsvrije termijnen"), min_value=0, max_value=120
+    )
+    grace_full = forms.IntegerField(label=_("Betalingsvrije termijnen"), min_value=0, max_value=120)
+    grace_interest = forms.ChoiceField(
+        label=_("Rente in betalingsvrije termijnen"),
+        choices=GRACE_INTEREST_CHOICES,
+        required=False,
+    )
+    due_day = forms.IntegerField(
+        label=_("Vervaldag in de maand"),
+        required=False,
+        min_value=1,
+        max_value=31,
+        help_text=_("Leeg: de dag van de eerste vervaldatum."),
+    )
+
+    # Conventions passed to loan_contract as term overrides (the rest stays the product's).
+    TERMS = (
+        "annual_rate",
+        "method",
+        "frequency",
+        "interest",
+        "day_count",
+        "grace_principal",
+        "grace_full",
+        "grace_interest",
+        "due_day",
+    )
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products
+
+    @classmethod
+    def initial_for(cls, product: LoanProduct, principal: Decimal) -> dict:
+        initial = {name: getattr(product, name) for name in cls.TERMS if name in TERM_FIELDS}
+        initial.update(product=product.pk, annual_rate=product.annual_rate, principal=principal)
+        return initial
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        terms = {name: data[name] for name in self.TERMS if data.get(name) is not None}
+        return {
+            "product": data["product"],
+            "date": data["date"],
+            "principal": data["principal"],
+            "periods": data["periods"],
+            "first_due": data["first_due"],
+            **terms,
+        }
+
+
+# --- servicing -----------------------------------------------------------------------------
+
+
+class DisburseForm(forms.Form):
+    amount = money_field(_("Bedrag (€)"))
+    date = date_field(_("Datum uitbetaling"))
+    milestone = forms.CharField(
+        label=_("Mijlpaal"),
+        max_length=200,
+        required=False,
+        help_text=_("Bijv. 'panelen geleverd'."),
+    )
+    invoice_reference = forms.CharField(label=_("Factuur"), max_length=100, required=False)
+
+
+class RepaymentForm(forms.Form):
+    amount = money_field(_("Ontvangen bedrag (€)"))
+    value_date = date_field(_("Valutadatum"))
+    reference = forms.CharField(label=_("Kenmerk"), max_length=140, required=False)
+    bank_reference = forms.CharField(label=_("Bankkenmerk"), max_length=100, required=False)
+    overpayment = forms.ChoiceField(
+        label=_("Bij vervroegde aflossing"),
+        choices=OVERPAYMENT_CHOICES,
+        initial="shorten",
+        help_text=_("Wat er meer is betaald dan er openstaat, lost vervroegd af."),
+    )
+
+
+class RepaymentReverseForm(forms.Form):
+    reason = forms.CharField(label=_("Reden"), widget=text_area(3))
+    date = forms.DateField(
+        label=_("Datum tegenboeking"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Leeg: de valutadatum van de aflossing."),
+    )
+
+
+class ReceiptMatchForm(forms.Form):
+    loan = forms.ModelChoiceField(label=_("Lening"), queryset=None, to_field_name="number")
+    overpayment = forms.ChoiceField(
+        label=_("Bij vervroegde aflossing"), choices=OVERPAYMENT_CHOICES, initial="shorten"
+    )
+
+    def __init__(self, *args, loans, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["loan"]
+        field.queryset = loans
+        field.label_from_instance = lambda loan: f"{loan.number} · {loan.collective.name}"
+
+
+class RepaymentsImportForm(forms.Form):
+    """A bank export (CSV); its lines are parsed here, the service matches and books them."""
+
+    fund = forms.ModelChoiceField(label=_("Fonds"), queryset=Fund.objects.none())
+    file = forms.FileField(
+        label=_("Bankafschrift (CSV)"),
+        help_text=_(
+            "Met kopregel; kolommen datum, bedrag, omschrijving, tegenrekening, naam en "
+            "transactiereferentie (of Engelse namen). Komma of puntkomma."
+        ),
+    )
+    overpayment = forms.ChoiceField(
+        label=_("Bij vervroegde aflossing"), choices=OVERPAYMENT_CHOICES, initial="shorten"
+    )
+
+    def __init__(self, *args, funds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fund"].queryset = funds
+        if len(funds) == 1:
+            self.fields["fund"].initial = funds[0].pk
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV_SIZE:
+            raise forms.ValidationError(_("Het bestand is te groot (hoogstens 2 MB)."))
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise forms.ValidationError(_("Het bestand is geen UTF-8-tekst.")) from error
+        try:
+            self.cleaned_data["lines"] = bank_csv_lines(text)
+        except (LoanError, ValueError) as error:
+            raise forms.ValidationError(
+                _("Het bestand is niet te lezen: %(error)s") % {"error": error}
+            ) from error
+        return upload
+
+
+# --- four-eyes changes ---------------------------------------------------------------------
+
+
+class ChangeForm(forms.Form):
+    """What every proposal has: the date it takes effect and the reasons."""
+
+    kind: str = ""
+    effective_date = date_field(_("Ingangsdatum"))
+    reason = forms.CharField(label=_("Motivering"), widget=text_area(4))
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": self.kind,
+            "effective_date": data["effective_date"],
+            "reason": data["reason"],
+            **self.params(),
+        }
+
+    def params(self) -> dict:
+        return {}
+
+
+class RestructureForm(ChangeForm):
+    kind = ChangeKind.RESTRUCTURE.value
+    annual_rate = rate_field(_("Nieuwe rente (% per jaar)"), required=False)
+    periods = forms.IntegerField(
+        label=_("Resterende termijnen"),
+        required=False,
+        min_value=1,
+        max_value=600,
+        help_text=_("Aantal termijnen vanaf de ingangsdatum; leeg laat de looptijd gelijk."),
+    )
+    grace_principal = forms.IntegerField(
+        label=_("Aflossingsvrije termijnen"), required=False, min_value=0, max_value=120
+    )
+    capitalise_arrears = forms.BooleanField(
+        label=_("Achterstand bijschrijven op de hoofdsom"), required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        changes = [data.get(n) for n in ("annual_rate", "periods", "grace_principal")]
+        if all(v is None for v in changes) and not data.get("capitalise_arrears"):
+            raise forms.ValidationError(_("Geef aan wat er verandert."))
+        return data
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "annual_rate": data["annual_rate"],
+            "periods": data["periods"],
+            "grace_principal": data["grace_principal"],
+            "capitalise_arrears": data["capitalise_arrears"],
+        }
+
+
+class WriteOffForm(ChangeForm):
+    kind = ChangeKind.WRITE_OFF.value
+    amount = money_field(
+        _("Af te schrijven hoofdsom (€)"),
+        required=False,
+        help_text=_("Leeg: de hele lening afschrijven (de lening wordt gesloten)."),
+    )
+    include_interest = forms.BooleanField(
+        label=_("Ook de achterstallige rente afschrijven"), required=False, initial=True
+    )
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        return {"amount": data["amount"], "include_interest": data["include_interest"]}
+
+
+class ConversionForm(ChangeForm):
+    kind = ChangeKind.CONVERSION.value
+
+
+CHANGE_FORMS = {
+    ChangeKind.RESTRUCTURE: RestructureForm,
+    ChangeKind.WRITE_OFF: WriteOffForm,
+    ChangeKind.CONVERSION: ConversionForm,
+}
+
+
+class ChangeDecideForm(forms.Form):
+    APPROVE, REJECT = "approve", "reject"
+    decision = forms.ChoiceField(
+        label=_("Besluit"),
+        choices=[(APPROVE, _("Goedkeuren en uitvoeren")), (REJECT, _("Afwijzen"))],
+    )
+    reason = forms.CharField(label=_("Motivering"), widget=text_area(4))
