@@ -869,6 +869,14 @@ def print_table(results: dict) -> None:
         "cpu columns: per read, per posted entry, or per bulk batch; app = this process, "
         "db = the PostgreSQL backend, wait = both waiting for a CPU (a busy machine)"
     )
+    single_cpu = (single["app_cpu_ms"] + single["db_cpu_ms"]) / 1000
+    bulk_cpu = bulk["app_cpu_s"] + bulk["db_cpu_s"]
+    if single_cpu and bulk_cpu:
+        print(
+            "ceiling on an idle machine of this kind, 1 / (app cpu + db cpu): "
+            f"single-entry {1 / single_cpu:,.0f} entries/s, bulk {bulk['entries'] / bulk_cpu:,.0f} "
+            "entries/s"
+        )
     print(f"load average (1 min) at the start of each phase: {results['load']}")
     print(
         f"build: {build['lines']:,} lines with entries_post_bulk in batches of "

@@ -545,6 +545,14 @@ def application_assess(
     _require_state(application, ApplicationState.IN_REVIEW)
     if application.decided_by_id:
         raise exc.InvalidTransition(_("Over deze aanvraag is al besloten."))
+    if application.assessor_id and application.assessor_id != assessor.pk:
+        raise exc.NotAllowed(
+            _(
+                "%(name)s beoordeelt deze aanvraag; alleen die beoordelaar kan het voorstel "
+                "aanpassen."
+            )
+            % {"name": application.assessor.get_full_name() or application.assessor.username}
+        )
     if proposal not in Proposal.values:
         raise exc.InvalidTransition(f"unknown proposal {proposal!r}")
     if not assessment.strip():

@@ -16,12 +16,12 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledger.selectors import audit_events, contract_lines
 
 from . import services
+from .audit_labels import action_label
 from .exceptions import FundError
 from .forms import (
     ApplicationCreateForm,
@@ -92,29 +92,6 @@ from .services import COLLECTIVE_FIELDS
 
 PAGE_SIZE = 25
 
-ACTION_LABELS = {
-    "fund.create": gettext_lazy("Fonds aangemaakt"),
-    "investor.create": gettext_lazy("Investeerder vastgelegd"),
-    "commitment.create": gettext_lazy("Toezegging vastgelegd"),
-    "contribution.record": gettext_lazy("Storting geboekt"),
-    "collective.register": gettext_lazy("Collectief aangemeld"),
-    "collective.update": gettext_lazy("Gegevens gewijzigd"),
-    "collective.verify": gettext_lazy("Geverifieerd door fondsbeheerder"),
-    "application.create": gettext_lazy("Aanvraag aangemaakt"),
-    "application.update": gettext_lazy("Aanvraag gewijzigd"),
-    "application.attach": gettext_lazy("Bijlage toegevoegd"),
-    "application.submit": gettext_lazy("Ingediend"),
-    "application.withdraw": gettext_lazy("Ingetrokken"),
-    "application.start_review": gettext_lazy("In behandeling genomen"),
-    "application.assess": gettext_lazy("Beoordeeld, met voorstel"),
-    "application.approve": gettext_lazy("Goedgekeurd"),
-    "application.reject": gettext_lazy("Afgewezen"),
-    "application.commitment_use": gettext_lazy("Reservering verlaagd"),
-    "grant.award": gettext_lazy("Subsidie toegekend"),
-    "grant.pay": gettext_lazy("Betaling gedaan"),
-    "grant.settle": gettext_lazy("Afgerekend"),
-}
-
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -170,7 +147,7 @@ def _history(user, object_type: str, object_id) -> list[dict]:
     return [
         {
             "event": event,
-            "label": ACTION_LABELS.get(event.action, event.action),
+            "label": action_label(event.action),
             "changes": _changes(event) if staff else [],
         }
         for event in audit_events(object_type=object_type, object_id=object_id)[:200]
@@ -246,7 +223,7 @@ def fund_detail(request, slug):
         "commitments": _commitment_rows(commitments),
         "contributions": contributions,
         "activity": [
-            {"event": event, "label": ACTION_LABELS.get(event.action, event.action)}
+            {"event": event, "label": action_label(event.action)}
             for event in audit_events(book=fund.book).filter(book=fund.book)[:15]
         ],
         "managers": fund.managers.all(),

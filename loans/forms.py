@@ -75,7 +75,9 @@ def rate_field(label, *, required: bool = True, **kwargs):
 
 class LoanFilterForm(forms.Form):
     q = forms.CharField(label=_("Zoeken"), required=False)
-    state = forms.ChoiceField(label=_("Status"), required=False, choices=_with_all(LoanState.choices))
+    state = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_with_all(LoanState.choices)
+    )
     bucket = forms.ChoiceField(
         label=_("Achterstand"), required=False, choices=_with_all(ArrearsBucket.choices)
     )
@@ -147,9 +149,7 @@ class ProductChoiceForm(forms.Form):
 class LoanContractForm(forms.Form):
     """The contract of an approved loan application; the terms start as the product's."""
 
-    product = forms.ModelChoiceField(
-        queryset=LoanProduct.objects.none(), widget=forms.HiddenInput
-    )
+    product = forms.ModelChoiceField(queryset=LoanProduct.objects.none(), widget=forms.HiddenInput)
     date = date_field(_("Contractdatum"))
     principal = money_field(_("Hoofdsom (€)"), help_text=_("Ten hoogste het toegekende bedrag."))
     periods = forms.IntegerField(

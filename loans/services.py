@@ -1863,4 +1863,7 @@ def _execute_write_off(loan: Loan, change: LoanChange, by) -> None:
             LoanState.CONVERTED if change.kind == ChangeKind.CONVERSION else LoanState.WRITTEN_OFF
         )
         loan.closed_on = day
-        loan.save(update_fields=["state", "closed_on"])
+        # Nothing is owed any more: a closed loan has no arrears.
+        loan.days_past_due = 0
+        loan.arrears_bucket = _bucket(0)
+        loan.save(update_fields=["state", "closed_on", "days_past_due", "arrears_bucket"])

@@ -11,14 +11,15 @@ APPLICATIONS = ("fund:application_list", _("Aanvragen"))
 COLLECTIVES = ("fund:collective_list", _("Collectieven"))
 MY_COLLECTIVES = ("fund:collective_list", _("Mijn collectieven"))
 GRANTS = ("fund:grant_list", _("Subsidies"))
+LOANS = ("loans:loan_list", _("Leningen"))
 INVESTORS = ("fund:investor_list", _("Investeerders"))
 BOOKS = ("reports:book_list", _("Boeken"))
 AUDIT = ("reports:audit_trail", _("Audit"))
 
 MENUS = {
-    "manager": (FUNDS, APPLICATIONS, COLLECTIVES, GRANTS, INVESTORS, BOOKS, AUDIT),
-    "auditor": (FUNDS, BOOKS, AUDIT, APPLICATIONS, GRANTS),
-    "member": (MY_COLLECTIVES, APPLICATIONS, GRANTS),
+    "manager": (FUNDS, APPLICATIONS, COLLECTIVES, GRANTS, LOANS, INVESTORS, BOOKS, AUDIT),
+    "auditor": (FUNDS, BOOKS, AUDIT, APPLICATIONS, GRANTS, LOANS),
+    "member": (MY_COLLECTIVES, APPLICATIONS, GRANTS, LOANS),
     "investor": (INVESTORS,),
 }
 

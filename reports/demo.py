@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
 from fund import services as fs
 from fund.models import ApplicationKind, CollectiveKind, CompartmentKind, Fund, LegalForm, Proposal
@@ -303,8 +305,19 @@ def seed(progress: Callable[[str], object] = print) -> None:
             rng=rng,
         )
 
+    progress("Leningen met twee à drie jaar geschiedenis...")
+    _seed_loans(
+        rfb=rfb,
+        managers=(beheerder, beheerder2),
+        collectives=collectives,
+        rng=rng,
+        progress=progress,
+    )
 
-def _application_at_stage(*, fund, collective, member, kind, stage, amount, managers, day, rng):
+
+def _application_at_stage(
+    *, fund, collective, member, kind, stage, amount, managers, day, rng, term_months=None
+):
     first, second = managers
     application = fs.application_create(
         fund=fund,
@@ -315,7 +328,9 @@ def _application_at_stage(*, fund, collective, member, kind, stage, amount, mana
         purpose=f"{collective.name} vraagt steun voor {PURPOSES[collective.kind]}.",
         amount_requested=amount,
         created_by=member,
-        term_months=None if kind == ApplicationKind.GRANT else rng.choice([60, 120, 180]),
+        term_months=None
+        if kind == ApplicationKind.GRANT
+        else term_months or rng.choice([60, 120, 180]),
         sdgs=collective.sdgs,
         households_reached=rng.randrange(20, 600),
         kwh_per_year=rng.randrange(50, 900) * 1000
@@ -387,6 +402,248 @@ def _application_at_stage(*, fund, collective, member, kind, stage, amount, mana
         grant=grant, returned=Decimal("1250.00"), date=day + timedelta(days=300), settled_by=first
     )
     return application
+
+
+@dataclass
+class LoanStory:
+    """One demo loan: who borrows, the terms, and what happens to it."""
+
+    collective_index: int
+    amount: Decimal
+    product: str
+    contracted: date
+    tranches: list[tuple[date, Decimal]]
+    months: int
+    stops_paying: date | None = None
+    restructure: date | None = None
+    write_off: date | None = None
+    convert: date | None = None
+    settle_early: date | None = None
+    loan: object = field(default=None, repr=False)
+
+
+LOAN_STORIES = [
+    # A performing energy loan in two tranches.
+    LoanStory(
+        0,
+        Decimal("150000"),
+        "ONT",
+        date(2024, 2, 15),
+        [(date(2024, 3, 1), Decimal("100000")), (date(2024, 6, 1), Decimal("50000"))],
+        120,
+    ),
+    # Housing co-operative on a linear quarterly loan, in arrears for over 90 days.
+    LoanStory(
+        11,
+        Decimal("240000"),
+        "WON",
+        date(2024, 4, 1),
+        [(date(2024, 4, 15), Decimal("240000"))],
+        180,
+        stops_paying=date(2026, 7, 1),
+    ),
+    # A care co-operative a month behind.
+    LoanStory(
+        7,
+        Decimal("60000"),
+        "ONT",
+        date(2024, 9, 1),
+        [(date(2024, 9, 15), Decimal("60000"))],
+        84,
+        stops_paying=date(2026, 10, 1),
+    ),
+    # Residents' company: arrears in 2025, restructured with the arrears capitalised, paying again.
+    LoanStory(
+        15,
+        Decimal("90000"),
+        "ONT",
+        date(2024, 1, 15),
+        [(date(2024, 2, 1), Decimal("90000"))],
+        120,
+        stops_paying=date(2025, 3, 1),
+        restructure=date(2025, 7, 1),
+    ),
+    # Village association: stopped paying, written off in full.
+    LoanStory(
+        19,
+        Decimal("45000"),
+        "ONT",
+        date(2024, 5, 1),
+        [(date(2024, 5, 15), Decimal("45000"))],
+        60,
+        stops_paying=date(2025, 6, 1),
+        write_off=date(2026, 3, 31),
+    ),
+    # Wind co-operative: the project failed; the loan is forgiven (converted to a grant).
+    LoanStory(
+        1,
+        Decimal("120000"),
+        "ONT",
+        date(2024, 6, 1),
+        [(date(2024, 6, 15), Decimal("80000"))],
+        120,
+        convert=date(2025, 11, 30),
+    ),
+    # Heat co-operative: the project succeeded; repaid early with the success premium.
+    LoanStory(
+        3,
+        Decimal("100000"),
+        "ONT",
+        date(2024, 3, 1),
+        [(date(2024, 3, 15), Decimal("100000"))],
+        120,
+        settle_early=date(2026, 9, 15),
+    ),
+]
+
+
+def _seed_loans(*, rfb, managers, collectives, rng, progress) -> None:
+    """Loans with history: month by month the day-end run catches up, the collectives pay
+    what is due (or stop), and the managers restructure, write off, convert and settle."""
+    from loans import services as ls
+    from loans.models import LoanState
+
+    first, second = managers
+    today = timezone.localdate()
+    products = {
+        "ONT": ls.loan_product_create(
+            fund=rfb,
+            code="ONT",
+            name="Ontwikkellening burgercollectieven",
+            created_by=first,
+            annual_rate=Decimal("2.5"),
+            max_term_months=180,
+            max_amount=Decimal("500000"),
+            method="annuity",
+            frequency="monthly",
+            success_premium_pct=Decimal("1.5"),
+            penalty_rate=Decimal("4"),
+        ),
+        "WON": ls.loan_product_create(
+            fund=rfb,
+            code="WON",
+            name="Lening wooncoöperaties (lineair)",
+            created_by=first,
+            annual_rate=Decimal("3.0"),
+            max_term_months=360,
+            max_amount=Decimal("1000000"),
+            method="linear",
+            frequency="quarterly",
+            penalty_rate=Decimal("4"),
+        ),
+    }
+    for story in LOAN_STORIES:
+        collective, member = collectives[story.collective_index]
+        application = _application_at_stage(
+            fund=rfb,
+            collective=collective,
+            member=member,
+            kind=ApplicationKind.LOAN,
+            stage="approved",
+            amount=story.amount,
+            managers=managers,
+            day=story.contracted,
+            rng=rng,
+            term_months=story.months,
+        )
+        story.loan = ls.loan_contract(
+            application=application,
+            product=products[story.product],
+            contracted_by=first,
+            date=story.contracted,
+            first_due=_first_of_next_month(story.tranches[0][0]),
+        )
+
+    events: list[tuple[date, int, str, LoanStory, object]] = []
+    for order, story in enumerate(LOAN_STORIES):
+        for day, amount in story.tranches:
+            events.append((day, order, "tranche", story, amount))
+        for kind in ("restructure", "write_off", "convert", "settle_early"):
+            day = getattr(story, kind)
+            if day is not None:
+                events.append((day, order, kind, story, None))
+    month = date(2024, 3, 1)
+    while month <= today:
+        events.append((month + timedelta(days=2), 99, "payments", None, None))
+        month = _first_of_next_month(month)
+    events.sort(key=lambda e: (e[0], e[1]))
+
+    for day, _order, kind, story, amount in events:
+        if day > today:
+            break
+        ls.loans_run_days(date_to=day - timedelta(days=1), funds=[rfb], run_by=first)
+        if kind == "tranche":
+            ls.loan_disburse(
+                loan=story.loan,
+                amount=amount,
+                date=day,
+                disbursed_by=second,
+                milestone="Mijlpaal volgens projectplan",
+                invoice_reference=f"F{day:%Y%m}-{story.collective_index:02d}",
+            )
+        elif kind == "payments":
+            if day.month == 1:
+                progress(f"  {day.year}...")
+            for s in LOAN_STORIES:
+                s.loan.refresh_from_db()
+                paying = (
+                    s.stops_paying is None
+                    or day < s.stops_paying
+                    or (s.restructure is not None and day > s.restructure)
+                )
+                if s.loan.state not in (LoanState.DISBURSING, LoanState.ACTIVE) or not paying:
+                    continue
+                due = sum((i.amount for i in ls.loan_status(s.loan).items(day)), Decimal("0"))
+                if due > 0:
+                    ls.repayment_record(
+                        loan=s.loan,
+                        amount=due,
+                        value_date=day,
+                        recorded_by=second,
+                        reference=f"Termijn {day:%m-%Y}",
+                    )
+        elif kind == "settle_early":
+            quote = ls.loan_settlement_quote(loan=story.loan, date=day)
+            ls.repayment_record(
+                loan=story.loan,
+                amount=quote.total,
+                value_date=day,
+                recorded_by=second,
+                reference="Vervroegde aflossing na succesvol project",
+            )
+        else:
+            change_kind = {
+                "restructure": "restructure",
+                "write_off": "write_off",
+                "convert": "conversion",
+            }[kind]
+            reasons = {
+                "restructure": (
+                    "Achterstand door vertraagde subsidie; achterstand bijschrijven, "
+                    "looptijd verlengen."
+                ),
+                "write_off": "Vereniging opgeheven; geen verhaal mogelijk.",
+                "convert": (
+                    "Windproject gestrand op vergunning; ontwikkellening wordt kwijtgescholden."
+                ),
+            }
+            change = ls.loan_change_propose(
+                loan=story.loan,
+                kind=change_kind,
+                effective_date=day,
+                proposed_by=first,
+                reason=reasons[kind],
+                capitalise_arrears=kind == "restructure",
+                periods=120 if kind == "restructure" else None,
+            )
+            ls.loan_change_decide(
+                change=change, decided_by=second, approve=True, reason="Akkoord, tweede paar ogen."
+            )
+    ls.loans_run_days(date_to=today, funds=[rfb], run_by=first)
+
+
+def _first_of_next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def logins_text() -> str:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from fund import selectors as fund_selectors
+from fund.audit_labels import action_label
 from fund.models import (
     ApplicationState,
     Commitment,
@@ -113,7 +114,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, actions=(), object_types=(), books=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("Alle handelingen"))] + [(a, a) for a in actions]
+        self.fields["action"].choices = [("", _("Alle handelingen"))] + [
+            (a, action_label(a)) for a in actions
+        ]
         self.fields["object_type"].choices = [("", _("Alle soorten"))] + [
             (t, object_type_label(t)) for t in object_types
         ]

@@ -248,7 +248,7 @@ def test_assess_with_a_proposal_to_approve(team, collective):
 
     assessed = services.application_assess(
         application=application,
-        assessor=team.second_manager,
+        assessor=team.manager,
         proposal=Proposal.APPROVE,
         assessment="Goed onderbouwd.",
         amount="4500",
@@ -256,10 +256,25 @@ def test_assess_with_a_proposal_to_approve(team, collective):
     )
 
     assert assessed.state == S.IN_REVIEW
-    assert assessed.assessor == team.second_manager  # whoever assesses is the first pair
+    assert assessed.assessor == team.manager
     assert (assessed.proposal, assessed.proposed_amount) == ("approve", Money("4500", EUR))
     assert assessed.conditions == "Offerte meesturen."
     assert assessed.assessed_at is not None
+
+
+def test_only_the_assessor_who_took_it_on_may_assess(team, collective):
+    """A colleague cannot overwrite the assessment; they are the second pair of eyes."""
+    application = f.submitted_application(team=team, collective=collective, amount="5000")
+    services.application_start_review(application=application, assessor=team.manager)
+
+    with refused(exc.NotAllowed, application):
+        services.application_assess(
+            application=application,
+            assessor=team.second_manager,
+            proposal=Proposal.APPROVE,
+            assessment="Ook goed.",
+            amount="5000",
+        )
 
 
 def test_assess_with_a_proposal_to_reject_has_no_amount(team, collective):

@@ -64,21 +64,30 @@ def test_the_assessor_cannot_decide(funded, application):
         decide(application, funded.manager, approve=False)
 
 
-def test_who_assessed_last_is_the_one_who_may_not_decide(funded):
-    """The manager who only started the review may decide on another manager's assessment."""
+def test_the_manager_who_took_on_the_review_assesses_and_may_not_decide(funded):
+    """Starting the review makes a manager the first pair of eyes: a colleague can neither
+    overwrite the assessment nor is the assessor allowed to decide."""
     application = f.submitted_application(team=funded)
     services.application_start_review(application=application, assessor=funded.manager)
+    with refused(exc.NotAllowed, application):
+        services.application_assess(
+            application=application,
+            assessor=funded.second_manager,
+            proposal=Proposal.APPROVE,
+            assessment="Goed.",
+            amount="1000",
+        )
     services.application_assess(
         application=application,
-        assessor=funded.second_manager,
+        assessor=funded.manager,
         proposal=Proposal.APPROVE,
         assessment="Goed.",
         amount="1000",
     )
 
     with refused(exc.FourEyesViolation, application):
-        decide(application, funded.second_manager)
-    assert decide(application, funded.manager).decided_by == funded.manager
+        decide(application, funded.manager)
+    assert decide(application, funded.second_manager).decided_by == funded.second_manager
 
 
 @pytest.mark.parametrize("who", ["other_manager", "member", "auditor", "investor_user"])
