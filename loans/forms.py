@@ -57,6 +57,12 @@ def _with_all(choices):
     return [("", ALL), *choices]
 
 
+def plain_rate(rate: Decimal) -> Decimal:
+    """``2.500000`` as ``2.5`` for a form field (rates are stored with six places)."""
+    text = f"{rate:f}"
+    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
+
+
 def rate_field(label, *, required: bool = True, **kwargs):
     return forms.DecimalField(
         label=label,
@@ -207,7 +213,9 @@ class LoanContractForm(forms.Form):
     @classmethod
     def initial_for(cls, product: LoanProduct, principal: Decimal) -> dict:
         initial = {name: getattr(product, name) for name in cls.TERMS if name in TERM_FIELDS}
-        initial.update(product=product.pk, annual_rate=product.annual_rate, principal=principal)
+        initial.update(
+            product=product.pk, annual_rate=plain_rate(product.annual_rate), principal=principal
+        )
         return initial
 
     def service_kwargs(self) -> dict:

@@ -377,7 +377,8 @@ def loan_detail(request, number):
     status = services.loan_status(loan)
     position = selectors.loan_position(loan=loan, as_of=today)
 
-    quote_form = QuoteForm(request.GET or None, initial={"quote_date": today})
+    asked = request.GET if "quote_date" in request.GET else None
+    quote_form = QuoteForm(asked, initial={"quote_date": today})
     quote = None
     if serviced and quote_form.is_valid():
         quote = selectors.loan_settlement_quote(
@@ -411,7 +412,7 @@ def loan_detail(request, number):
         else None,
         "repayment_form": RepaymentForm(auto_id="repay_%s") if manager and serviced else None,
         "can_propose": manager and serviced and pending is None,
-        "change_kinds": ChangeKind.choices,
+        "change_kinds": [(k, CHANGE_TITLES[k]) for k in CHANGE_FORMS],
     }
     return render(request, "loans/loan_detail.html", context)
 
@@ -783,7 +784,7 @@ def _month_end(year: int, month: int) -> Date:
 def portfolio(request, slug):
     fund = get_object_or_404(funds_for(request.user).select_related("book"), slug=slug)
     today = timezone.localdate()
-    form = PortfolioForm(request.GET or None)
+    form = PortfolioForm(request.GET or None, initial={"as_of": today, "year": today.year})
     data = form.cleaned_data if form.is_valid() else {}
     as_of = data.get("as_of") or today
     year = data.get("year") or as_of.year

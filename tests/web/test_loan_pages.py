@@ -350,7 +350,7 @@ def test_member_sees_their_loans_schedule_payments_balance_and_arrears(client, l
     assert "Voldaan" in text and "Achterstallig" in text
     assert "€ 1.032,80" in text  # the payment
     assert "Uitstaande hoofdsom € 11.027,20" in text
-    assert "Dagen achterstand 119" in text  # oldest unpaid instalment due on 1 August
+    assert "119 dagen te laat" in text  # the oldest unpaid instalment fell due on 1 August
     assert "Boekingen" not in text  # the ledger lines are for managers and auditors
     assert "Beheer" not in text
 
@@ -648,3 +648,26 @@ def test_bank_import_through_the_form(client, lw):
     response = client.post(reverse("loans:repayments_import"), {"fund": w.fund_a.pk, "file": bad})
     assert response.status_code == 200
     assert "niet te lezen" in page_text(response.content)
+
+
+def test_contracting_twice_leads_to_the_loan_and_a_grant_application_cannot(client, lw):
+    w = lw.world
+    client.force_login(w.manager_a)
+    response = client.get(
+        reverse("loans:loan_contract", kwargs={"number": lw.loan.application.number})
+    )
+    assert response["Location"] == reverse("loans:loan_detail", kwargs={"number": lw.loan.number})
+    response = client.get(reverse("loans:loan_contract", kwargs={"number": w.approved.number}))
+    assert response["Location"] == reverse(
+        "fund:application_detail", kwargs={"number": w.approved.number}
+    )
+    assert not Loan.objects.filter(application=w.approved).exists()
+
+
+def test_four_eyes_proposer_sees_no_decide_link_on_the_loan_page(client, lw):
+    w = lw.world
+    decide = reverse("loans:loan_change_decide", kwargs={"pk": lw.change.pk})
+    client.force_login(w.manager_a)
+    assert decide not in client.get(url("loans:loan_detail", lw)).content.decode()
+    client.force_login(w.manager_a2)
+    assert decide in client.get(url("loans:loan_detail", lw)).content.decode()
