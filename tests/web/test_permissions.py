@@ -36,6 +36,7 @@ from fund.models import (
 from ledger.models import AuditEvent, Balance, JournalEntry, JournalLine
 
 from .conftest import DAY, World, collective_fields, page_text
+from .test_loan_pages import build_loans
 
 ROLES = (
     "anonymous",
@@ -100,6 +101,19 @@ reports:account_statement        L     200   404   404   404   404   200   404
 reports:journal                  L     200   404   404   404   404   200   404
 reports:entry_detail             L     200   404   404   404   404   200   404
 reports:audit_trail              L     200   200   404   404   404   200   404
+
+loans:loan_list                  L     200   200   200   200   403   200   403
+loans:loan_detail                L     200   404   200   404   403   200   403
+loans:loan_contract              L     200   404   403   403   403   403   403
+loans:loan_disburse              L     200   404   403   403   403   403   403
+loans:repayment_create           L     200   404   403   403   403   403   403
+loans:repayment_reverse          L     200   404   403   403   403   403   403
+loans:loan_change_propose        L     200   404   403   403   403   403   403
+loans:loan_change_decide         L     200   404   403   403   403   403   403
+loans:receipt_list               L     200   200   403   403   403   200   403
+loans:receipt_match              L     200   404   403   403   403   403   403
+loans:repayments_import          L     200   200   403   403   403   403   403
+loans:portfolio                  L     200   404   403   403   403   200   403
 """
 
 
@@ -143,7 +157,24 @@ URL_KWARGS = {
     "reports:account_statement": lambda w: {"slug": w.fund_a.book.slug, "code": "1010"},
     "reports:journal": lambda w: {"slug": w.fund_a.book.slug},
     "reports:entry_detail": lambda w: {"slug": w.fund_a.book.slug, "pk": w.entry.pk},
+    "loans:loan_detail": lambda w: {"number": w.loans.loan.number},
+    "loans:loan_contract": lambda w: {"number": w.loans.contractable.number},
+    "loans:loan_disburse": lambda w: {"number": w.loans.loan.number},
+    "loans:repayment_create": lambda w: {"number": w.loans.loan.number},
+    "loans:repayment_reverse": lambda w: {"pk": w.loans.repayment.pk},
+    "loans:loan_change_propose": lambda w: {"number": w.loans.loan.number},
+    "loans:loan_change_decide": lambda w: {"pk": w.loans.change.pk},
+    "loans:receipt_match": lambda w: {"pk": w.loans.receipt.pk},
+    "loans:portfolio": lambda w: {"slug": w.fund_a.slug},
 }
+
+
+@pytest.fixture
+def world(world):
+    """The fund world of conftest, with loans in fund A (collectives X and Y) on top: a
+    repaid instalment, a proposed restructuring, a contractable approval, an unmatched receipt."""
+    world.loans = build_loans(world)
+    return world
 
 
 def walk_routes(resolver=None, namespace: str = "") -> list[tuple[str | None, str]]:
@@ -227,6 +258,7 @@ def test_the_table_covers_both_namespaces_and_the_auth_pages():
     names = set(route_names())
     assert {n for n in names if n.startswith("fund:")}, "no fund routes found"
     assert {n for n in names if n.startswith("reports:")}, "no reports routes found"
+    assert {n for n in names if n.startswith("loans:")}, "no loans routes found"
     assert {"login", "logout", "password_reset", "set_language", "admin:index"} <= names
 
 
