@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from fund.models import Fund
+from fund.selectors import is_auditor, is_manager
 from ledger import chart
-from ledger.models import JournalLine
+from ledger.models import Balance, JournalLine
 from ledger.money import from_cents
 from ledger.selectors import balances_by_code
 
@@ -165,3 +166,44 @@ def loans_closed(fund: Fund) -> QuerySet[Loan]:
     return Loan.objects.filter(
         fund=fund, state__in=[LoanState.REPAID, LoanState.WRITTEN_OFF, LoanState.CONVERTED]
     )
+
+
+def loans_for(user) -> QuerySet[Loan]:
+    """Loans a user may see: auditors all; managers those of their funds and of their own
+    collectives; collective members their collectives' loans; others none."""
+    if not getattr(user, "is_authenticated", False):
+        return Loan.objects.none()
+    loans = Loan.objects.select_related("fund", "collective", "product")
+    if is_auditor(user):
+        return loans
+    if is_manager(user):
+        return loans.filter(Q(fund__managers=user) | Q(collective__members=user)).distinct()
+    return loans.filter(collective__members=user)
+
+
+def contract_balances(loans) -> dict[tuple[int, str], dict[str, Decimal]]:
+    """Outstanding principal (1200), interest due (1210) and fees (1220) per loan, keyed by
+    (book id, loan number), from the ledger's maintained sub-ledger balances: one query for a
+    whole page of loans."""
+    loans = list(loans)
+    zero = Decimal("0.00")
+    result = {
+        (loan.fund.book_id, loan.number): {"principal": zero, "interest": zero, "fees": zero}
+        for loan in loans
+    }
+    names = {
+        chart.LOANS_PRINCIPAL: "principal",
+        chart.INTEREST_RECEIVABLE: "interest",
+        chart.FEES_RECEIVABLE: "fees",
+    }
+    rows = Balance.objects.filter(
+        kind="contract",
+        key__in=[loan.number for loan in loans],
+        currency="EUR",
+        account__code__in=list(names),
+        account__book_id__in={loan.fund.book_id for loan in loans},
+    ).values_list("account__book_id", "key", "account__code", "debit", "credit")
+    for book_id, key, code, debit, credit in rows:
+        if (book_id, key) in result:
+            result[(book_id, key)][names[code]] = from_cents(debit - credit)
+    return result

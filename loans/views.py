@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,10 +38,7 @@ from fund.permissions import (
     roles_of,
 )
 from fund.selectors import applications_for, funds_for
-from ledger import chart
 from ledger.exceptions import LedgerError
-from ledger.models import Balance
-from ledger.money import from_cents
 from ledger.selectors import audit_events, contract_lines
 
 from . import selectors, services
@@ -76,6 +73,7 @@ from .models import (
     ScheduleVersion,
     UnmatchedReceipt,
 )
+from .selectors import contract_balances, loans_for
 
 PAGE_SIZE = 25
 ZERO = Decimal("0.00")
@@ -124,22 +122,6 @@ ROW_STATUS = {
 # --- scope and helpers ---------------------------------------------------------------------
 
 
-def loans_for(user) -> QuerySet[Loan]:
-    """Loans a user may see: auditors all; managers those of their funds and of their own
-    collectives; collective members their collectives' loans; others none."""
-    if not getattr(user, "is_authenticated", False):
-        return Loan.objects.none()
-    loans = Loan.objects.select_related("fund", "collective", "product")
-    roles = roles_of(user)
-    if AUDITOR in roles:
-        return loans
-    if MANAGER in roles:
-        return loans.filter(Q(fund__managers=user) | Q(collective__members=user)).distinct()
-    if MEMBER in roles:
-        return loans.filter(collective__members=user)
-    return loans.none()
-
-
 def _is_auditor(user) -> bool:
     return AUDITOR in roles_of(user)
 
@@ -182,32 +164,6 @@ def _managed_loan(request, number) -> Loan:
     loan = _scoped_loan(request, number)
     require_manager_of(request.user, loan.fund)
     return loan
-
-
-def _contract_balances(loans) -> dict[tuple[int, str], dict[str, Decimal]]:
-    """Outstanding principal (1200), interest due (1210) and fees (1220) per loan, from the
-    maintained sub-ledger balances: one query for a whole page of loans."""
-    loans = list(loans)
-    result = {
-        (loan.fund.book_id, loan.number): {"principal": ZERO, "interest": ZERO, "fees": ZERO}
-        for loan in loans
-    }
-    names = {
-        chart.LOANS_PRINCIPAL: "principal",
-        chart.INTEREST_RECEIVABLE: "interest",
-        chart.FEES_RECEIVABLE: "fees",
-    }
-    rows = Balance.objects.filter(
-        kind="contract",
-        key__in=[loan.number for loan in loans],
-        currency="EUR",
-        account__code__in=list(names),
-        account__book_id__in={loan.fund.book_id for loan in loans},
-    ).values_list("account__book_id", "key", "account__code", "debit", "credit")
-    for book_id, key, code, debit, credit in rows:
-        if (book_id, key) in result:
-            result[(book_id, key)][names[code]] = from_cents(debit - credit)
-    return result
 
 
 def _changes(event) -> list[dict]:
@@ -332,7 +288,7 @@ def loan_list(request):
         if data["fund"]:
             loans = loans.filter(fund=data["fund"])
     page_obj = _page(request, loans.order_by("-contracted_on", "-id"))
-    balances = _contract_balances(page_obj.object_list)
+    balances = contract_balances(page_obj.object_list)
     rows = [
         {"loan": loan, **balances[(loan.fund.book_id, loan.number)]}
         for loan in page_obj.object_list

@@ -37,6 +37,7 @@ from fund.models import (
 from ledger import selectors as ledger_selectors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.money import from_cents
+from loans.selectors import contract_balances, loans_for
 
 from . import access
 
@@ -283,10 +284,18 @@ def _member_dashboard(user) -> dict:
         .select_related("fund", "collective")
         .order_by("-awarded_at", "-id")
     )
+    loans = list(
+        loans_for(user)
+        .filter(collective__members=user)
+        .select_related("fund__book", "collective")
+        .order_by("collective__name", "number")
+    )
+    balances = contract_balances(loans)
     return {
         "collectives": _with_urls(collectives),
         "applications": _with_urls(applications),
         "grants": _with_urls(grants),
+        "loans": [{"loan": loan, **balances[(loan.fund.book_id, loan.number)]} for loan in loans],
     }
 
 
