@@ -411,3 +411,45 @@ class ChangeDecideForm(forms.Form):
         choices=[(APPROVE, _("Goedkeuren en uitvoeren")), (REJECT, _("Afwijzen"))],
     )
     reason = forms.CharField(label=_("Motivering"), widget=text_area(4))
+
+
+class LoanProductForm(forms.ModelForm):
+    """A fund's loan product: defaults and limits of its contracts."""
+
+    class Meta:
+        model = LoanProduct
+        fields = [
+            "code",
+            "name",
+            "annual_rate",
+            "max_term_months",
+            "max_amount",
+            "method",
+            "frequency",
+            "interest",
+            "day_count",
+            "grace_principal",
+            "grace_full",
+            "grace_interest",
+            "decimals",
+            "rounding",
+            "instalment_multiple",
+            "allocation_order",
+            "allocation_mode",
+            "success_premium_pct",
+            "penalty_rate",
+        ]
+        help_texts = {
+            "allocation_order": _("Volgorde van toerekening, bijvoorbeeld fee,interest,principal."),
+            "grace_interest": _(
+                "Alleen bij betalingsvrije termijnen: rente bijschrijven of uitstellen."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = METHOD_CHOICES
+        self.fields["frequency"].choices = FREQUENCY_CHOICES
+        self.fields["interest"].choices = INTEREST_CHOICES
+        self.fields["day_count"].choices = DAY_COUNT_CHOICES
+        self.fields["grace_interest"].choices = [("", "—"), *GRACE_INTEREST_CHOICES]

@@ -46,7 +46,7 @@ class LoanProduct(models.Model):
     max_term_months = models.PositiveSmallIntegerField(_("maximale looptijd (maanden)"))
     max_amount = models.DecimalField(_("maximaal bedrag"), **AMOUNT)
     method = models.CharField(_("aflosmethode"), max_length=10, choices=_choices(Method))
-    frequency = models.CharField(_("termijn"), max_length=12, choices=_choices(Frequency))
+    frequency = models.CharField(_("betaalfrequentie"), max_length=12, choices=_choices(Frequency))
     interest = models.CharField(
         _("renteberekening"),
         max_length=10,
@@ -146,7 +146,7 @@ class Loan(models.Model):
     disbursed = models.DecimalField(_("uitbetaald"), default=ZERO, **AMOUNT)
     annual_rate = models.DecimalField(_("rente (% per jaar)"), **RATE)
     periods = models.PositiveSmallIntegerField(_("aantal termijnen"))
-    frequency = models.CharField(_("termijn"), max_length=12, choices=_choices(Frequency))
+    frequency = models.CharField(_("betaalfrequentie"), max_length=12, choices=_choices(Frequency))
     method = models.CharField(_("aflosmethode"), max_length=10, choices=_choices(Method))
     interest = models.CharField(
         _("renteberekening"), max_length=10, choices=_choices(InterestMethod)

@@ -70,7 +70,7 @@ from ledger.services import (
 )
 
 from . import exceptions as exc
-from .allocation import Component, OpenItem, allocate, parse_order
+from .allocation import AllocationError, Component, OpenItem, allocate, parse_order
 from .models import (
     SERVICED_STATES,
     Accrual,
@@ -320,7 +320,10 @@ def loan_product_create(*, fund: Fund, code: str, name: str, created_by, **field
     _require_manager(created_by, fund)
     product = LoanProduct(fund=fund, code=code, name=name, **fields)
     product.full_clean()
-    parse_order(product.allocation_order)
+    try:
+        parse_order(product.allocation_order)
+    except AllocationError as error:
+        raise exc.InvalidTerms(str(error)) from error
     product.save()
     audit_record(
         actor=created_by,

@@ -46,11 +46,14 @@ from .allocation import Component
 from .exceptions import LoanError
 from .forms import (
     CHANGE_FORMS,
+    FREQUENCY_CHOICES,
+    METHOD_CHOICES,
     TERM_LABELS,
     ChangeDecideForm,
     DisburseForm,
     LoanContractForm,
     LoanFilterForm,
+    LoanProductForm,
     PortfolioForm,
     ProductChoiceForm,
     QuoteForm,
@@ -786,3 +789,42 @@ def portfolio(request, slug):
         ],
     }
     return render(request, "loans/portfolio.html", context)
+
+
+# --- loan products -------------------------------------------------------------------------
+
+
+@role_required(MANAGER, AUDITOR)
+def product_list(request, slug):
+    fund = get_object_or_404(funds_for(request.user), slug=slug)
+    products = list(LoanProduct.objects.filter(fund=fund).annotate(loan_count=Count("loans")))
+    methods, frequencies = dict(METHOD_CHOICES), dict(FREQUENCY_CHOICES)
+    for product in products:
+        product.method_label = methods.get(product.method, product.method)
+        product.frequency_label = frequencies.get(product.frequency, product.frequency)
+    return render(
+        request,
+        "loans/product_list.html",
+        {"fund": fund, "products": products, "can_add": manager_of(request.user, fund)},
+    )
+
+
+@role_required(MANAGER, write=True)
+def product_create(request, slug):
+    fund = get_object_or_404(funds_for(request.user), slug=slug)
+    require_manager_of(request.user, fund)
+    form = LoanProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        product = _call(
+            form,
+            services.loan_product_create,
+            fund=fund,
+            created_by=request.user,
+            **form.cleaned_data,
+        )
+        if product is not None:
+            messages.success(
+                request, _("Leningproduct %(code)s vastgelegd.") % {"code": product.code}
+            )
+            return redirect("loans:product_list", slug=fund.slug)
+    return render(request, "loans/product_form.html", {"fund": fund, "form": form})

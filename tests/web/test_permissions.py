@@ -114,6 +114,8 @@ loans:receipt_list               L     200   200   403   403   403   200   403
 loans:receipt_match              L     200   404   403   403   403   403   403
 loans:repayments_import          L     200   200   403   403   403   403   403
 loans:portfolio                  L     200   404   403   403   403   200   403
+loans:product_list               L     200   404   403   403   403   200   403
+loans:product_create             L     200   404   403   403   403   403   403
 """
 
 
@@ -166,6 +168,8 @@ URL_KWARGS = {
     "loans:loan_change_decide": lambda w: {"pk": w.loans.change.pk},
     "loans:receipt_match": lambda w: {"pk": w.loans.receipt.pk},
     "loans:portfolio": lambda w: {"slug": w.fund_a.slug},
+    "loans:product_list": lambda w: {"slug": w.fund_a.slug},
+    "loans:product_create": lambda w: {"slug": w.fund_a.slug},
 }
 
 
