@@ -173,7 +173,7 @@ class LoanContractForm(forms.Form):
     )
     annual_rate = rate_field(_("Rente (% per jaar)"))
     method = forms.ChoiceField(label=_("Aflosmethode"), choices=METHOD_CHOICES)
-    frequency = forms.ChoiceField(label=_("Termijn"), choices=FREQUENCY_CHOICES)
+    frequency = forms.ChoiceField(label=_("Betaalfrequentie"), choices=FREQUENCY_CHOICES)
     interest = forms.ChoiceField(label=_("Renteberekening"), choices=INTEREST_CHOICES)
     day_count = forms.ChoiceField(label=_("Dagtelling"), choices=DAY_COUNT_CHOICES)
     grace_principal = forms.IntegerField(

@@ -43,6 +43,7 @@ from fractions import Fraction
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
@@ -58,7 +59,7 @@ from fund.selectors import compartment_position
 from fund.services import application_commitment_use, is_fund_manager, number_next
 from ledger import chart
 from ledger.models import JournalEntry
-from ledger.money import round_money, to_cents
+from ledger.money import format_amount, round_money, to_cents
 from ledger.services import (
     Cr,
     Dr,
@@ -133,6 +134,16 @@ def _positive(value) -> Decimal:
 
 def _cents(amount: Decimal) -> int:
     return to_cents(amount)
+
+
+def _eur(amount: Decimal) -> str:
+    """An amount for a message, in the active language (``€ 1.234,56``)."""
+    return format_amount(amount)
+
+
+def _day(day: Date) -> str:
+    """A date for a message (``28-11-2026``)."""
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _require_manager(user, fund: Fund) -> None:
@@ -491,12 +502,12 @@ def _rebuild(
                     "Termijn %(n)s (vervalt %(date)s) is al geboekt of betaald; kies een latere "
                     "ingangsdatum."
                 )
-                % {"n": row.n, "date": row.due_date}
+                % {"n": row.n, "date": _day(row.due_date)}
             )
     if old is not None and effective_date < old.effective_date:
         raise exc.ScheduleConflict(
             _("Het aflosschema is per %(date)s al gewijzigd; een wijziging kan niet eerder ingaan.")
-            % {"date": old.effective_date}
+            % {"date": _day(old.effective_date)}
         )
     k = len(carried) + 1
     future = [d for d in _calendar(loan) if d > effective_date]
@@ -627,11 +638,15 @@ def loan_disburse(
     if money > position.cash or money - own > position.available:
         raise exc.InsufficientPool(
             _("De pool kan %(amount)s niet dragen (kas %(cash)s, vrij %(free)s).")
-            % {"amount": money, "cash": position.cash, "free": position.available + own}
+            % {
+                "amount": _eur(money),
+                "cash": _eur(position.cash),
+                "free": _eur(position.available + own),
+            }
         )
     if money > loan.undisbursed:
         raise exc.InvalidAmount(
-            _("Meer dan nog uit te betalen (%(left)s).") % {"left": loan.undisbursed}
+            _("Meer dan nog uit te betalen (%(left)s).") % {"left": _eur(loan.undisbursed)}
         )
     if date < loan.contracted_on or (loan.start_date and date < loan.start_date):
         raise exc.InvalidTransition(_("Een tranche kan niet vóór de vorige worden uitbetaald."))
@@ -1055,7 +1070,7 @@ def _rebuild_settlement(loan, state, day, ahead, quote, by) -> ScheduleVersion:
             raise exc.ScheduleConflict(_("Er is al rente geboekt na deze datum."))
     if old is not None and day < old.effective_date:
         raise exc.ScheduleConflict(
-            _("Het aflosschema is per %(date)s al gewijzigd.") % {"date": old.effective_date}
+            _("Het aflosschema is per %(date)s al gewijzigd.") % {"date": _day(old.effective_date)}
         )
     carried = [r for r in state.rows if r.due_date <= day]
     ScheduleVersion.objects.filter(pk=old.pk).update(is_current=False)
@@ -1140,7 +1155,7 @@ def _record_repayment(
         if ahead <= 0:
             raise exc.InvalidAmount(
                 _("%(extra)s meer dan er openstaat; boek het restant als niet toegewezen.")
-                % {"extra": result.prepayment}
+                % {"extra": _eur(result.prepayment)}
             )
         if result.prepayment >= ahead:
             quote = _quote(loan, state, value_date)
@@ -1150,7 +1165,11 @@ def _record_repayment(
                         "Volledige vervroegde aflossing per %(date)s is %(total)s; ontvangen "
                         "%(amount)s."
                     )
-                    % {"date": value_date, "total": quote.total, "amount": amount}
+                    % {
+                        "date": _day(value_date),
+                        "total": _eur(quote.total),
+                        "amount": _eur(amount),
+                    }
                 )
             version, state = _settle(loan, state, value_date, by)
             _post_due(loan, [r for r in state.rows if r.due_date <= value_date], by)
@@ -1462,7 +1481,7 @@ def _parse_date(text: str) -> Date:
             return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
         except ValueError:
             continue
-    raise exc.InvalidAmount(f"not a date: {text!r}")
+    raise exc.InvalidAmount(_("geen datum: %(text)s") % {"text": repr(text)})
 
 
 def _parse_amount(text: str) -> Decimal:
@@ -1472,7 +1491,7 @@ def _parse_amount(text: str) -> Decimal:
     try:
         return round_money(Decimal(raw))
     except (InvalidOperation, ValueError) as error:
-        raise exc.InvalidAmount(f"not an amount: {text!r}") from error
+        raise exc.InvalidAmount(_("geen bedrag: %(text)s") % {"text": repr(text)}) from error
 
 
 def bank_csv_lines(text: str) -> list[BankLine]:
@@ -1488,7 +1507,7 @@ def bank_csv_lines(text: str) -> list[BankLine]:
 
     cols = {name: column(name) for name in CSV_COLUMNS}
     if not cols["date"] or not cols["amount"]:
-        raise exc.InvalidAmount("the CSV needs a date and an amount column")
+        raise exc.InvalidAmount(_("het CSV-bestand heeft een kolom voor datum en bedrag nodig"))
     lines = []
     for row in reader:
 
@@ -1812,10 +1831,10 @@ def _execute_write_off(loan: Loan, change: LoanChange, by) -> None:
         if principal >= ahead:
             raise exc.InvalidAmount(
                 _(
-                    "Een gedeeltelijke afschrijving is kleiner dan de nog niet vervallen hoofdsom "
-                    "(%(ahead)s); schrijf anders alles af."
+                    "Een gedeeltelijke afschrijving moet kleiner zijn dan de nog niet vervallen "
+                    "hoofdsom (%(ahead)s); schrijf anders alles af."
                 )
-                % {"ahead": ahead}
+                % {"ahead": _eur(ahead)}
             )
         change.version = _rebuild(
             loan,

@@ -251,7 +251,7 @@ def _terms(loan: Loan) -> list[dict]:
 
     return [
         {"label": _("Aflosmethode"), "value": label("method")},
-        {"label": _("Termijn"), "value": label("frequency")},
+        {"label": _("Betaalfrequentie"), "value": label("frequency")},
         {"label": _("Renteberekening"), "value": label("interest")},
         {"label": _("Dagtelling"), "value": loan.day_count},
         {"label": _("Aflossingsvrije termijnen"), "value": loan.grace_principal},
