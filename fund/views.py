@@ -11,7 +11,6 @@ import os
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -89,38 +88,12 @@ from .selectors import (
     pipeline,
 )
 from .services import COLLECTIVE_FIELDS
+from .web import call_service, page_of
 
-PAGE_SIZE = 25
+REFUSALS = (FundError, ValidationError)
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _add_errors(form, error: Exception) -> None:
-    """Show a service refusal or a model validation error on the form."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    elif isinstance(error, ValidationError):
-        for message in error.messages:
-            form.add_error(None, message)
-    else:
-        form.add_error(None, str(error))
-
-
-def _call(form, service, **kwargs):
-    """One service call; on a refusal the message lands on ``form`` and None is returned."""
-    try:
-        return service(**kwargs)
-    except (FundError, ValidationError) as error:
-        _add_errors(form, error)
-        return None
 
 
 def _call_with_message(request, service, **kwargs):
@@ -195,7 +168,7 @@ def fund_list(request):
         .annotate(open_count=Count("applications", filter=Q(applications__state__in=open_states)))
         .order_by("name")
     )
-    return render(request, "fund/fund_list.html", {"page_obj": _page(request, funds)})
+    return render(request, "fund/fund_list.html", {"page_obj": page_of(request, funds)})
 
 
 @role_required(MANAGER, AUDITOR)
@@ -249,7 +222,7 @@ def investor_list(request):
             investors = investors.filter(kind=data["kind"])
     context = {
         "filter_form": form,
-        "page_obj": _page(request, investors.order_by("name")),
+        "page_obj": page_of(request, investors.order_by("name")),
         "can_create": can_write(request.user) and has_role(request.user, MANAGER),
     }
     return render(request, "fund/investor_list.html", context)
@@ -290,9 +263,10 @@ def investor_create(request):
     form = InvestorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        investor = _call(
+        investor = call_service(
             form,
             services.investor_create,
+            REFUSALS,
             created_by=request.user,
             **{name: data[name] for name in InvestorForm.Meta.fields},
         )
@@ -309,8 +283,12 @@ def commitment_create(request, slug):
     initial = {"investor": request.GET.get("investor")}
     form = CommitmentForm(request.POST or None, fund=fund, initial=initial)
     if request.method == "POST" and form.is_valid():
-        commitment = _call(
-            form, services.commitment_create, created_by=request.user, **form.cleaned_data
+        commitment = call_service(
+            form,
+            services.commitment_create,
+            REFUSALS,
+            created_by=request.user,
+            **form.cleaned_data,
         )
         if commitment is not None:
             messages.success(
@@ -335,9 +313,10 @@ def contribution_create(request, pk):
     row = _commitment_rows([commitment])[0]
     form = ContributionForm(request.POST or None, initial={"amount": row["open"].amount})
     if request.method == "POST" and form.is_valid():
-        contribution = _call(
+        contribution = call_service(
             form,
             services.contribution_record,
+            REFUSALS,
             commitment=commitment,
             created_by=request.user,
             **form.cleaned_data,
@@ -385,7 +364,7 @@ def collective_list(request):
             collectives = collectives.filter(verified_at__isnull=data["verified"] == "no")
     context = {
         "filter_form": form,
-        "page_obj": _page(request, collectives.order_by("name")),
+        "page_obj": page_of(request, collectives.order_by("name")),
         "can_register": _can_register(request.user),
     }
     return render(request, "fund/collective_list.html", context)
@@ -400,9 +379,10 @@ def collective_register(request):
     if request.method == "POST" and form.is_valid() and sdg_form.is_valid():
         fields = {name: form.cleaned_data[name] for name in CollectiveForm.Meta.fields}
         member = form.cleaned_data.get("contact_user") if for_someone else user
-        collective = _call(
+        collective = call_service(
             form,
             services.collective_register,
+            REFUSALS,
             registered_by=user,
             member=member,
             sdgs=sdg_form.cleaned_data["sdgs"],
@@ -462,8 +442,13 @@ def collective_edit(request, code):
         if not fields:
             messages.info(request, _("Er is niets gewijzigd."))
             return redirect("fund:collective_detail", code=collective.code)
-        updated = _call(
-            form, services.collective_update, collective=collective, changed_by=user, **fields
+        updated = call_service(
+            form,
+            services.collective_update,
+            REFUSALS,
+            collective=collective,
+            changed_by=user,
+            **fields,
         )
         if updated is not None:
             messages.success(
@@ -512,7 +497,7 @@ def application_list(request):
                 applications = applications.filter(**{name: data[name]})
     context = {
         "filter_form": form,
-        "page_obj": _page(request, applications),
+        "page_obj": page_of(request, applications),
         "can_create": can_write(user) and has_role(user, MEMBER),
     }
     return render(request, "fund/application_list.html", context)
@@ -551,9 +536,10 @@ def application_create(request):
             for name in ApplicationForm.base_fields
             if name not in {"title", "purpose", "amount_requested"}
         }
-        application = _call(
+        application = call_service(
             form,
             services.application_create,
+            REFUSALS,
             fund=cleaned["fund"],
             collective=cleaned["collective"],
             kind=cleaned["kind"],
@@ -611,9 +597,10 @@ def application_edit(request, number):
         ]
     )
     if forms_valid:
-        updated = _call(
+        updated = call_service(
             form,
             services.application_update,
+            REFUSALS,
             application=application,
             changed_by=user,
             budget_lines=budget_lines(budget) if budget_posted else None,
@@ -782,9 +769,10 @@ def application_assess(request, number):
     form = _assess_form(application, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        done = _call(
+        done = call_service(
             form,
             services.application_assess,
+            REFUSALS,
             application=application,
             assessor=request.user,
             proposal=data["proposal"],
@@ -810,9 +798,10 @@ def application_decide(request, number):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         approve = data["decision"] == Proposal.APPROVE
-        done = _call(
+        done = call_service(
             form,
             services.application_decide,
+            REFUSALS,
             application=application,
             decided_by=request.user,
             approve=approve,
@@ -837,9 +826,10 @@ def grant_award(request, number):
     require_manager_of(request.user, application.fund)
     form = GrantAwardForm(request.POST or None, auto_id="award_%s")
     if request.method == "POST" and form.is_valid():
-        grant = _call(
+        grant = call_service(
             form,
             services.grant_award,
+            REFUSALS,
             application=application,
             awarded_by=request.user,
             date=form.cleaned_data["date"],
@@ -874,7 +864,7 @@ def grant_list(request):
             if data[name]:
                 grants = grants.filter(**{name: data[name]})
     return render(
-        request, "fund/grant_list.html", {"filter_form": form, "page_obj": _page(request, grants)}
+        request, "fund/grant_list.html", {"filter_form": form, "page_obj": page_of(request, grants)}
     )
 
 
@@ -919,8 +909,13 @@ def grant_pay(request, number):
     require_manager_of(request.user, grant.fund)
     form = _pay_form(grant, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        payment = _call(
-            form, services.grant_pay, grant=grant, paid_by=request.user, **form.cleaned_data
+        payment = call_service(
+            form,
+            services.grant_pay,
+            REFUSALS,
+            grant=grant,
+            paid_by=request.user,
+            **form.cleaned_data,
         )
         if payment is not None:
             messages.success(
@@ -937,8 +932,13 @@ def grant_settle(request, number):
     require_manager_of(request.user, grant.fund)
     form = GrantSettleForm(request.POST or None, auto_id="settle_%s")
     if request.method == "POST" and form.is_valid():
-        settled = _call(
-            form, services.grant_settle, grant=grant, settled_by=request.user, **form.cleaned_data
+        settled = call_service(
+            form,
+            services.grant_settle,
+            REFUSALS,
+            grant=grant,
+            settled_by=request.user,
+            **form.cleaned_data,
         )
         if settled is not None:
             messages.success(

@@ -568,22 +568,7 @@ def _rebuild(
         instalment=schedule.instalment,
         created_by=created_by if getattr(created_by, "pk", None) else None,
     )
-    copies = [
-        Instalment(
-            version=version,
-            n=r.n,
-            due_date=r.due_date,
-            days=r.days,
-            opening_balance=r.opening_balance,
-            principal=r.principal,
-            interest=r.interest,
-            payment=r.payment,
-            balance=r.balance,
-            key_version=r.key_version,
-            interest_posted=r.interest_posted,
-        )
-        for r in carried
-    ]
+    copies = _carry_rows(version, carried)
     fresh = [
         Instalment(
             version=version,
@@ -601,6 +586,26 @@ def _rebuild(
     ]
     Instalment.objects.bulk_create(copies + fresh)
     return version
+
+
+def _carry_rows(version: ScheduleVersion, rows: Iterable[Instalment]) -> list[Instalment]:
+    """Copies of rows already due into a new version, keeping their posting keys."""
+    return [
+        Instalment(
+            version=version,
+            n=r.n,
+            due_date=r.due_date,
+            days=r.days,
+            opening_balance=r.opening_balance,
+            principal=r.principal,
+            interest=r.interest,
+            payment=r.payment,
+            balance=r.balance,
+            key_version=r.key_version,
+            interest_posted=r.interest_posted,
+        )
+        for r in rows
+    ]
 
 
 def _anchor(day: Date) -> int:
@@ -1087,22 +1092,7 @@ def _rebuild_settlement(loan, state, day, ahead, quote, by) -> ScheduleVersion:
         created_by=by if getattr(by, "pk", None) else None,
     )
     previous = carried[-1].due_date if carried else (loan.start_date or day)
-    rows = [
-        Instalment(
-            version=version,
-            n=r.n,
-            due_date=r.due_date,
-            days=r.days,
-            opening_balance=r.opening_balance,
-            principal=r.principal,
-            interest=r.interest,
-            payment=r.payment,
-            balance=r.balance,
-            key_version=r.key_version,
-            interest_posted=r.interest_posted,
-        )
-        for r in carried
-    ]
+    rows = _carry_rows(version, carried)
     rows.append(
         Instalment(
             version=version,

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,6 +37,7 @@ from fund.permissions import (
     roles_of,
 )
 from fund.selectors import applications_for, funds_for
+from fund.web import call_service, page_of
 from ledger.exceptions import LedgerError
 from ledger.selectors import audit_events, contract_lines
 
@@ -78,7 +78,6 @@ from .models import (
 )
 from .selectors import contract_balances, loans_for
 
-PAGE_SIZE = 25
 ZERO = Decimal("0.00")
 REFUSALS = (LoanError, FundError, LedgerError, ValidationError)
 
@@ -127,32 +126,6 @@ ROW_STATUS = {
 
 def _is_auditor(user) -> bool:
     return AUDITOR in roles_of(user)
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _add_errors(form, error: Exception) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    elif isinstance(error, ValidationError):
-        for message in error.messages:
-            form.add_error(None, message)
-    else:
-        form.add_error(None, str(error))
-
-
-def _call(form, service, **kwargs):
-    """One service call; on a refusal the message lands on ``form`` and None is returned."""
-    try:
-        return service(**kwargs)
-    except REFUSALS as error:
-        _add_errors(form, error)
-        return None
 
 
 def _scoped_loan(request, number) -> Loan:
@@ -290,7 +263,7 @@ def loan_list(request):
             loans = loans.filter(arrears_bucket=data["bucket"])
         if data["fund"]:
             loans = loans.filter(fund=data["fund"])
-    page_obj = _page(request, loans.order_by("-contracted_on", "-id"))
+    page_obj = page_of(request, loans.order_by("-contracted_on", "-id"))
     balances = contract_balances(page_obj.object_list)
     rows = [
         {"loan": loan, **balances[(loan.fund.book_id, loan.number)]}
@@ -404,9 +377,10 @@ def loan_contract(request, number):
     if request.method == "POST":
         form = LoanContractForm(request.POST, products=products)
         if form.is_valid():
-            loan = _call(
+            loan = call_service(
                 form,
                 services.loan_contract,
+                REFUSALS,
                 application=application,
                 contracted_by=user,
                 **form.service_kwargs(),
@@ -447,8 +421,13 @@ def loan_disburse(request, number):
     loan = _managed_loan(request, number)
     form = _disburse_form(loan, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = _call(
-            form, services.loan_disburse, loan=loan, disbursed_by=request.user, **form.cleaned_data
+        done = call_service(
+            form,
+            services.loan_disburse,
+            REFUSALS,
+            loan=loan,
+            disbursed_by=request.user,
+            **form.cleaned_data,
         )
         if done is not None:
             messages.success(
@@ -470,9 +449,10 @@ def repayment_create(request, number):
     loan = _managed_loan(request, number)
     form = RepaymentForm(request.POST or None, auto_id="repay_%s")
     if request.method == "POST" and form.is_valid():
-        done = _call(
+        done = call_service(
             form,
             services.repayment_record,
+            REFUSALS,
             loan=loan,
             recorded_by=request.user,
             **form.cleaned_data,
@@ -510,9 +490,10 @@ def repayment_reverse(request, pk):
         return redirect("loans:loan_detail", number=loan.number)
     form = RepaymentReverseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = _call(
+        done = call_service(
             form,
             services.repayment_reverse,
+            REFUSALS,
             repayment=repayment,
             reversed_by=request.user,
             **form.cleaned_data,
@@ -550,9 +531,10 @@ def loan_change_propose(request, number):
     kind = ChangeKind(kind)
     form = CHANGE_FORMS[kind](request.POST or None)
     if request.method == "POST" and form.is_valid():
-        change = _call(
+        change = call_service(
             form,
             services.loan_change_propose,
+            REFUSALS,
             loan=loan,
             proposed_by=request.user,
             **form.service_kwargs(),
@@ -591,9 +573,10 @@ def loan_change_decide(request, pk):
     form = ChangeDecideForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         approve = form.cleaned_data["decision"] == ChangeDecideForm.APPROVE
-        done = _call(
+        done = call_service(
             form,
             services.loan_change_decide,
+            REFUSALS,
             change=change,
             decided_by=request.user,
             approve=approve,
@@ -642,7 +625,7 @@ def receipt_list(request):
         if can_write(user)
         else set()
     )
-    page_obj = _page(request, receipts)
+    page_obj = page_of(request, receipts)
     rows = [
         {
             "receipt": receipt,
@@ -679,9 +662,10 @@ def receipt_match(request, pk):
         request.POST or None, loans=loans, initial={"loan": found.group(0) if found else None}
     )
     if request.method == "POST" and form.is_valid():
-        repayment = _call(
+        repayment = call_service(
             form,
             services.receipt_match,
+            REFUSALS,
             receipt=receipt,
             matched_by=request.user,
             **form.cleaned_data,
@@ -704,9 +688,10 @@ def repayments_import(request):
     if request.method == "POST" and form.is_valid():
         fund = form.cleaned_data["fund"]
         require_manager_of(user, fund)
-        result = _call(
+        result = call_service(
             form,
             services.repayments_import,
+            REFUSALS,
             fund=fund,
             lines=form.cleaned_data["lines"],
             imported_by=user,
@@ -815,9 +800,10 @@ def product_create(request, slug):
     require_manager_of(request.user, fund)
     form = LoanProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        product = _call(
+        product = call_service(
             form,
             services.loan_product_create,
+            REFUSALS,
             fund=fund,
             created_by=request.user,
             **form.cleaned_data,
