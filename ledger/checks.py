@@ -86,13 +86,18 @@ def _recomputed(
 
 def _compare(report: CheckReport, label: str, expected: dict, stored: dict) -> None:
     for key in sorted(set(expected) | set(stored), key=str):
-        e = expected.get(key, (0, 0))
-        s = stored.get(key, (0, 0))
+        e = expected.get(key)
+        s = stored.get(key)
         if e != s:
+            width = len(e or s)
             report.differences.append(
-                f"{label} {key}: from lines debit {e[0]} credit {e[1]}, "
-                f"maintained debit {s[0]} credit {s[1]}"
+                f"{label} {key}: from lines {_describe(e, width)}, maintained {_describe(s, width)}"
             )
+
+
+def _describe(values: tuple | None, width: int) -> str:
+    names = ("debit", "credit", "lines")[:width]
+    return " ".join(f"{n} {v}" for n, v in zip(names, values or (0,) * width, strict=True))
 
 
 def _check_balances(book: Book, report: CheckReport) -> None:
@@ -110,11 +115,17 @@ def _check_balances(book: Book, report: CheckReport) -> None:
 
 
 def _check_daily_totals(book: Book, report: CheckReport) -> None:
-    expected = _recomputed(book, ("account_id", "currency", "date"))
+    expected = {
+        (a, c, d): (db, cr, n)
+        for a, c, d, db, cr, n in JournalLine.objects.filter(entry__book=book)
+        .values("account_id", "currency", "date")
+        .annotate(db=Sum("debit"), cr=Sum("credit"), n=Count("id"))
+        .values_list("account_id", "currency", "date", "db", "cr", "n")
+    }
     stored = {
-        (a, c, d): (db, cr)
-        for a, c, d, db, cr in DailyTotal.objects.filter(account__book=book).values_list(
-            "account_id", "currency", "date", "debit", "credit"
+        (a, c, d): (db, cr, n)
+        for a, c, d, db, cr, n in DailyTotal.objects.filter(account__book=book).values_list(
+            "account_id", "currency", "date", "debit", "credit", "lines"
         )
     }
     _compare(report, "daily total", expected, stored)

@@ -231,10 +231,11 @@ class Balance(models.Model):
 
 
 class DailyTotal(models.Model):
-    """Per account, currency and booking date: the day's debits and credits.
+    """Per account, currency and booking date: the day's debits, credits and line count.
 
     Balances as of a date and statement opening balances add these rows (one per active
-    day) instead of every line.
+    day) instead of every line; the line counts place a statement page without scanning
+    the lines before it.
     """
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="daily_totals")
@@ -242,6 +243,7 @@ class DailyTotal(models.Model):
     date = models.DateField()
     debit = models.BigIntegerField(default=0)
     credit = models.BigIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)  # how many lines: finds a statement page
 
     class Meta:
         constraints = [

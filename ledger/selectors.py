@@ -179,30 +179,38 @@ def account_statement(
 ) -> Statement:
     """The account's lines between two dates (inclusive) with a running balance, paginated.
 
-    The page's opening balance is the daily totals before the first line's date plus that
-    day's earlier lines, so a page costs the same however much history lies before it.
+    The daily totals carry each day's line count, so the page's first day and its place in
+    that day are found by walking one row per active day, never the lines before the page;
+    the page's opening balance is the daily totals before that day plus that day's lines
+    before the page. A deep page costs about what the first one does.
     """
     currency = currency or account.book.currency
     page = max(1, page)
-    lines = list(
-        JournalLine.objects.filter(
-            account=account, currency=currency, date__gte=date_from, date__lte=date_to
+    skip = (page - 1) * page_size
+    opening = opening_balance(account=account, currency=currency, before=date_from)
+    days = DailyTotal.objects.filter(
+        account=account, currency=currency, date__gte=date_from, date__lte=date_to
+    ).order_by("date")
+    page_opening, first_day, skip_in_day = opening, None, 0
+    for day, count, debit, credit in days.values_list("date", "lines", "debit", "credit"):
+        if skip < count:
+            first_day, skip_in_day = day, skip
+            break
+        skip -= count
+        page_opening += debit - credit
+    lines: list[JournalLine] = []
+    if first_day is not None:
+        in_range = JournalLine.objects.filter(account=account, currency=currency)
+        if skip_in_day:
+            before = in_range.filter(date=first_day).order_by("id")[:skip_in_day]
+            page_opening += sum(d - c for d, c in before.values_list("debit", "credit"))
+        lines = list(
+            in_range.filter(date__gte=first_day, date__lte=date_to)
+            .select_related("entry")
+            .order_by("date", "id")[skip_in_day : skip_in_day + page_size + 1]
         )
-        .select_related("entry")
-        .order_by("date", "id")[(page - 1) * page_size : page * page_size + 1]
-    )
     has_next = len(lines) > page_size
     lines = lines[:page_size]
-    opening = opening_balance(account=account, currency=currency, before=date_from)
-    if lines:
-        first = lines[0]
-        page_opening = opening_balance(account=account, currency=currency, before=first.date)
-        same_day = JournalLine.objects.filter(
-            account=account, currency=currency, date=first.date, id__lt=first.pk
-        ).aggregate(d=Sum("debit"), c=Sum("credit"))
-        page_opening += (same_day["d"] or 0) - (same_day["c"] or 0)
-    else:
-        page_opening = opening
     running = page_opening
     rows = []
     for line in lines:

@@ -330,7 +330,7 @@ def _apply_to_balances(lines: Sequence[JournalLine]) -> None:
     and cannot deadlock. ``ON CONFLICT DO UPDATE`` takes the row lock on PostgreSQL.
     """
     balances: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     for ln in lines:
         keys = [(ln.account_id, ln.currency, "", "")]
         if ln.contract:
@@ -344,15 +344,31 @@ def _apply_to_balances(lines: Sequence[JournalLine]) -> None:
         day = daily[(ln.account_id, ln.currency, ln.date)]
         day[0] += ln.debit
         day[1] += ln.credit
-    _upsert(Balance._meta.db_table, ("account_id", "currency", "kind", "key"), balances)
-    _upsert(DailyTotal._meta.db_table, ("account_id", "currency", "date"), daily)
+        day[2] += 1
+    _upsert(
+        Balance._meta.db_table,
+        ("account_id", "currency", "kind", "key"),
+        ("debit", "credit"),
+        balances,
+    )
+    _upsert(
+        DailyTotal._meta.db_table,
+        ("account_id", "currency", "date"),
+        ("debit", "credit", "lines"),
+        daily,
+    )
 
 
 def _upsert(
-    table: str, key_columns: tuple[str, ...], rows: dict[tuple, list[int]], chunk: int = 150
+    table: str,
+    key_columns: tuple[str, ...],
+    value_columns: tuple[str, ...],
+    rows: dict[tuple, list[int]],
+    chunk: int = 120,
 ) -> None:
+    """Add ``rows`` (key -> values) to ``table``: insert new keys, increment existing ones."""
     qn = connection.ops.quote_name
-    columns = [*key_columns, "debit", "credit"]
+    columns = [*key_columns, *value_columns]
     target = ", ".join(qn(c) for c in key_columns)
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     items = sorted(rows.items())
@@ -360,14 +376,15 @@ def _upsert(
         for start in range(0, len(items), chunk):
             part = items[start : start + chunk]
             params: list[Any] = []
-            for key, (debit, credit) in part:
-                params.extend((*key, debit, credit))
+            for key, values in part:
+                params.extend((*key, *values))
+            increments = ", ".join(
+                f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in value_columns
+            )
             cursor.execute(
                 f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "  # noqa: S608
                 f"VALUES {', '.join([placeholders] * len(part))} "
-                f"ON CONFLICT ({target}) DO UPDATE SET "
-                f"debit = {qn(table)}.debit + excluded.debit, "
-                f"credit = {qn(table)}.credit + excluded.credit",
+                f"ON CONFLICT ({target}) DO UPDATE SET {increments}",
                 params,
             )
 
