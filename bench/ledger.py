@@ -112,7 +112,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def prepare_database(args: argparse.Namespace) -> tuple[str, Path | None]:
-    """Create an empty scratch database and point DATABASE_URL at it (before django.setup)."""
+    """Create an empty scratch database; return its URL (and the SQLite folder to remove)."""
     if args.db == "postgres":
         import psycopg
         from psycopg import sql

@@ -117,9 +117,6 @@ def test_the_door_itself_is_seen_by_the_scanner():
     found = find_journal_writes((ROOT / THE_DOOR).read_text(encoding="utf-8"), str(THE_DOOR))
     text = "\n".join(found)
     assert "JournalEntry(...)" in text
-    assert "JournalLine(...)" in text
-    assert "JournalEntry.objects.bulk_create" in text
-    assert "JournalLine.objects.bulk_create" in text
 
 
 @pytest.mark.parametrize(
