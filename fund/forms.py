@@ -163,14 +163,9 @@ def _with_all(choices):
     return [("", ALL), *choices]
 
 
-class ApplicationFilterForm(forms.Form):
-    q = forms.CharField(label=_("Zoeken"), required=False)
-    state = forms.ChoiceField(
-        label=_("Status"), required=False, choices=_with_all(ApplicationState.choices)
-    )
-    kind = forms.ChoiceField(
-        label=_("Soort"), required=False, choices=_with_all(ApplicationKind.choices)
-    )
+class FundFilterForm(forms.Form):
+    """A list filter with a fund choice (last), limited to the funds the user may see."""
+
     fund = forms.ModelChoiceField(
         label=_("Fonds"),
         required=False,
@@ -181,8 +176,19 @@ class ApplicationFilterForm(forms.Form):
 
     def __init__(self, *args, funds=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.order_fields([name for name in self.fields if name != "fund"] + ["fund"])
         if funds is not None:
             self.fields["fund"].queryset = funds
+
+
+class ApplicationFilterForm(FundFilterForm):
+    q = forms.CharField(label=_("Zoeken"), required=False)
+    state = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_with_all(ApplicationState.choices)
+    )
+    kind = forms.ChoiceField(
+        label=_("Soort"), required=False, choices=_with_all(ApplicationKind.choices)
+    )
 
 
 class CollectiveFilterForm(forms.Form):
@@ -202,23 +208,11 @@ class CollectiveFilterForm(forms.Form):
         self.fields["municipality"].choices = _with_all([(m, m) for m in municipalities])
 
 
-class GrantFilterForm(forms.Form):
+class GrantFilterForm(FundFilterForm):
     q = forms.CharField(label=_("Zoeken"), required=False)
     state = forms.ChoiceField(
         label=_("Status"), required=False, choices=_with_all(GrantState.choices)
     )
-    fund = forms.ModelChoiceField(
-        label=_("Fonds"),
-        required=False,
-        queryset=Fund.objects.none(),
-        to_field_name="slug",
-        empty_label=ALL,
-    )
-
-    def __init__(self, *args, funds=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if funds is not None:
-            self.fields["fund"].queryset = funds
 
 
 class InvestorFilterForm(forms.Form):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fund.forms import ALL, DateInput, date_field, money_field, text_area
+from fund.forms import ALL, DateInput, FundFilterForm, date_field, money_field, text_area
 from fund.models import Fund
 
 from .exceptions import LoanError
@@ -79,7 +79,7 @@ def rate_field(label, *, required: bool = True, **kwargs):
 # --- list filters (GET) --------------------------------------------------------------------
 
 
-class LoanFilterForm(forms.Form):
+class LoanFilterForm(FundFilterForm):
     q = forms.CharField(label=_("Zoeken"), required=False)
     state = forms.ChoiceField(
         label=_("Status"), required=False, choices=_with_all(LoanState.choices)
@@ -87,21 +87,9 @@ class LoanFilterForm(forms.Form):
     bucket = forms.ChoiceField(
         label=_("Achterstand"), required=False, choices=_with_all(ArrearsBucket.choices)
     )
-    fund = forms.ModelChoiceField(
-        label=_("Fonds"),
-        required=False,
-        queryset=Fund.objects.none(),
-        to_field_name="slug",
-        empty_label=ALL,
-    )
-
-    def __init__(self, *args, funds=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if funds is not None:
-            self.fields["fund"].queryset = funds
 
 
-class ReceiptFilterForm(forms.Form):
+class ReceiptFilterForm(FundFilterForm):
     OPEN, MATCHED, EVERY = "open", "matched", "all"
     show = forms.ChoiceField(
         label=_("Tonen"),
@@ -112,18 +100,6 @@ class ReceiptFilterForm(forms.Form):
             (EVERY, _("Alle")),
         ],
     )
-    fund = forms.ModelChoiceField(
-        label=_("Fonds"),
-        required=False,
-        queryset=Fund.objects.none(),
-        to_field_name="slug",
-        empty_label=ALL,
-    )
-
-    def __init__(self, *args, funds=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if funds is not None:
-            self.fields["fund"].queryset = funds
 
 
 class QuoteForm(forms.Form):
