@@ -3,10 +3,13 @@
 - Journal entries, journal lines and audit events are append-only: UPDATE and DELETE are
   refused by triggers, also through raw SQL.
 - On PostgreSQL a deferred constraint trigger refuses, at commit, an entry with fewer than
-  two lines or whose debits and credits differ in any currency.
+  two lines or whose debits and credits differ in any currency. It runs once per entry.
+  Lines added later to an entry that already exists (committed, or created inside a
+  savepoint) are checked by a statement-level trigger when the inserting statement ends.
 
-The migration ``0002_dbrules`` installs these; :func:`install` and :func:`uninstall` are
-also used by the test suite on SQLite, whose test flush deletes rows.
+The migrations ``0002_dbrules`` and ``0004_posting_path`` install these; :func:`install`
+and :func:`uninstall` are also used by the test suite on SQLite, whose test flush deletes
+rows.
 """
 
 from __future__ import annotations
@@ -34,25 +37,21 @@ POSTGRES_INSTALL = [
     """
     CREATE OR REPLACE FUNCTION ledger_check_entry_balanced() RETURNS trigger AS $$
     DECLARE
-        checked_entry bigint;
-        line_count integer;
+        line_count bigint;
         off_currency text;
     BEGIN
-        IF TG_TABLE_NAME = 'ledger_journalentry' THEN
-            checked_entry := NEW.id;
-        ELSE
-            checked_entry := NEW.entry_id;
-        END IF;
-        SELECT count(*) INTO line_count FROM ledger_journalline WHERE entry_id = checked_entry;
+        SELECT coalesce(sum(n), 0), min(currency) FILTER (WHERE debits <> credits)
+            INTO line_count, off_currency
+            FROM (
+                SELECT currency, count(*) AS n, sum(debit) AS debits, sum(credit) AS credits
+                FROM ledger_journalline WHERE entry_id = NEW.id GROUP BY currency
+            ) AS per_currency;
         IF line_count < 2 THEN
             RAISE EXCEPTION 'ledger: entry % has % line(s); an entry needs at least two',
-                checked_entry, line_count USING ERRCODE = 'check_violation';
+                NEW.id, line_count USING ERRCODE = 'check_violation';
         END IF;
-        SELECT currency INTO off_currency FROM ledger_journalline
-            WHERE entry_id = checked_entry
-            GROUP BY currency HAVING sum(debit) <> sum(credit) LIMIT 1;
         IF off_currency IS NOT NULL THEN
-            RAISE EXCEPTION 'ledger: entry % does not balance in %', checked_entry, off_currency
+            RAISE EXCEPTION 'ledger: entry % does not balance in %', NEW.id, off_currency
                 USING ERRCODE = 'check_violation';
         END IF;
         RETURN NULL;
@@ -60,23 +59,61 @@ POSTGRES_INSTALL = [
     $$ LANGUAGE plpgsql;
     """,
     """
-    CREATE CONSTRAINT TRIGGER ledger_journalline_balanced
-    AFTER INSERT ON ledger_journalline
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_balanced();
-    """,
-    """
     CREATE CONSTRAINT TRIGGER ledger_journalentry_balanced
     AFTER INSERT ON ledger_journalentry
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_balanced();
     """,
+    # Lines added to an entry that this transaction did not create at its top level (an
+    # entry committed before, or one created inside a savepoint) are checked at the end of
+    # the inserting statement: the entry must still have two lines and balance. An entry
+    # created at the top level is left to its own deferred trigger above, which runs at
+    # commit, once per entry, after all its lines are in.
+    """
+    CREATE OR REPLACE FUNCTION ledger_check_added_lines() RETURNS trigger AS $$
+    DECLARE
+        bad record;
+    BEGIN
+        SELECT e.id, sum(t.n) AS n, min(t.currency) FILTER (WHERE t.debits <> t.credits) AS off
+            INTO bad
+            FROM (SELECT DISTINCT entry_id FROM added_lines) AS touched
+            JOIN ledger_journalentry e ON e.id = touched.entry_id
+            CROSS JOIN LATERAL (
+                SELECT currency, count(*) AS n, sum(debit) AS debits, sum(credit) AS credits
+                FROM ledger_journalline WHERE entry_id = e.id GROUP BY currency
+            ) AS t
+            WHERE e.xmin <> xid(pg_current_xact_id())
+            GROUP BY e.id
+            HAVING sum(t.n) < 2 OR bool_or(t.debits <> t.credits)
+            ORDER BY e.id
+            LIMIT 1;
+        IF bad.id IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF bad.n < 2 THEN
+            RAISE EXCEPTION 'ledger: entry % has % line(s); an entry needs at least two',
+                bad.id, bad.n USING ERRCODE = 'check_violation';
+        END IF;
+        RAISE EXCEPTION 'ledger: entry % does not balance in %', bad.id, bad.off
+            USING ERRCODE = 'check_violation';
+    END;
+    $$ LANGUAGE plpgsql;
+    """,
+    """
+    CREATE TRIGGER ledger_journalline_added
+    AFTER INSERT ON ledger_journalline
+    REFERENCING NEW TABLE AS added_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_added_lines();
+    """,
 ]
 
 POSTGRES_UNINSTALL = [
     *[f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in APPEND_ONLY_TABLES],
+    # ledger_journalline_balanced: the per-line deferred trigger of migration 0002's time.
     "DROP TRIGGER IF EXISTS ledger_journalline_balanced ON ledger_journalline;",
+    "DROP TRIGGER IF EXISTS ledger_journalline_added ON ledger_journalline;",
     "DROP TRIGGER IF EXISTS ledger_journalentry_balanced ON ledger_journalentry;",
+    "DROP FUNCTION IF EXISTS ledger_check_added_lines();",
     "DROP FUNCTION IF EXISTS ledger_check_entry_balanced();",
     "DROP FUNCTION IF EXISTS ledger_refuse_change();",
 ]

@@ -112,8 +112,10 @@ class JournalEntry(models.Model):
     ``loans.disbursement`` and its id) so that an auditor can trace every line back.
     """
 
-    book = models.ForeignKey(Book, on_delete=models.PROTECT, related_name="entries")
-    date = models.DateField(_("boekdatum"), db_index=True)
+    # No single-column indexes on book and date: ledger_entry_book_date serves both, and
+    # every index costs time on each posting.
+    book = models.ForeignKey(Book, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    date = models.DateField(_("boekdatum"))
     description = models.CharField(_("omschrijving"), max_length=255)
     source_type = models.CharField(_("bron"), max_length=50, blank=True)
     source_id = models.CharField(_("bron-id"), max_length=50, blank=True)
@@ -163,7 +165,10 @@ class JournalLine(models.Model):
     """One debit or credit, in integer minor units. ``date`` copies the entry's date."""
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    # ledger_line_account_date (account first) serves look-ups by account alone.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     date = models.DateField(_("boekdatum"))
     debit = models.BigIntegerField(_("debet (centen)"), default=0)
     credit = models.BigIntegerField(_("credit (centen)"), default=0)

@@ -89,10 +89,20 @@ _KNOWN_CURRENCIES = frozenset(
 )
 
 
+class _AccountRow(NamedTuple):
+    """What a posting needs of an account named by code (a model instance costs more)."""
+
+    pk: int
+    book_id: int
+    code: str
+    subledger: str
+    is_active: bool
+
+
 @dataclass
 class _Prepared:
     spec: EntrySpec
-    lines: list[tuple[Line, Account, str]] = field(
+    lines: list[tuple[Line, Account | _AccountRow, str]] = field(
         default_factory=list
     )  # (line, account, currency)
     content_hash: str = ""
@@ -179,33 +189,46 @@ def _code(account: str | Account) -> str:
     return account.code if isinstance(account, Account) else str(account)
 
 
-def _resolve_accounts(book: Book, specs: Sequence[EntrySpec]) -> dict[str, Account]:
-    codes = {
-        line.account
-        for spec in specs
-        for line in spec.lines
-        if not isinstance(line.account, Account)
-    }
-    found = {}
-    if codes:
-        # Raw SQL: this runs for every posting, and the ORM's query building costs more
-        # than the query itself.
-        with connection.cursor() as cursor:
+def _lock_book_and_resolve_accounts(
+    book: Book, specs: Sequence[EntrySpec]
+) -> dict[str, _AccountRow]:
+    """Take the posting lock on the book and look up the accounts the lines name by code.
+
+    On PostgreSQL one statement holds FOR KEY SHARE on the book row while posting, so that
+    a period close (FOR UPDATE) waits for postings in flight, and other postings do not
+    wait for each other. SQLite serialises writers with BEGIN IMMEDIATE and needs no lock.
+    Raw SQL: this runs for every posting, and the ORM's query building costs more than the
+    query itself.
+    """
+    codes = sorted(
+        {
+            line.account
+            for spec in specs
+            for line in spec.lines
+            if not isinstance(line.account, Account)
+        }
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT id, code, type, subledger, is_active FROM ledger_account "  # noqa: S608
+                "SELECT a.id, a.code, a.subledger, a.is_active FROM ledger_book b "
+                "LEFT JOIN ledger_account a ON a.book_id = b.id AND a.code = ANY(%s) "
+                "WHERE b.id = %s FOR KEY SHARE OF b",
+                [codes, book.pk],
+            )
+        elif codes:
+            cursor.execute(
+                "SELECT id, code, subledger, is_active FROM ledger_account "  # noqa: S608
                 f"WHERE book_id = %s AND code IN ({', '.join(['%s'] * len(codes))})",
                 [book.pk, *codes],
             )
-            for pk, code, type_, subledger, is_active in cursor.fetchall():
-                found[code] = Account(
-                    id=pk,
-                    book_id=book.pk,
-                    code=code,
-                    type=type_,
-                    subledger=subledger,
-                    is_active=bool(is_active),
-                )
-    missing = codes - found.keys()
+        rows = cursor.fetchall() if connection.vendor == "postgresql" or codes else []
+    found = {
+        code: _AccountRow(pk, book.pk, code, subledger, bool(is_active))
+        for pk, code, subledger, is_active in rows
+        if pk is not None
+    }
+    missing = set(codes) - found.keys()
     if missing:
         raise exc.UnknownAccount(f"no account {', '.join(sorted(missing))} in book {book.slug}")
     return found
@@ -214,7 +237,7 @@ def _resolve_accounts(book: Book, specs: Sequence[EntrySpec]) -> dict[str, Accou
 def _prepare(
     book: Book,
     spec: EntrySpec,
-    accounts: dict[str, Account],
+    accounts: dict[str, _AccountRow],
     reversal_of: JournalEntry | None = None,
 ) -> _Prepared:
     _check_amounts(spec)
@@ -246,7 +269,9 @@ def _prepare(
 
 
 def _content_hash(
-    spec: EntrySpec, lines: list[tuple[Line, Account, str]], reversal_of: JournalEntry | None = None
+    spec: EntrySpec,
+    lines: list[tuple[Line, Account | _AccountRow, str]],
+    reversal_of: JournalEntry | None = None,
 ) -> str:
     payload = [
         reversal_of.pk if reversal_of is not None else None,
@@ -261,17 +286,6 @@ def _content_hash(
         ],
     ]
     return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
-
-
-def _lock_book_for_posting(book: Book) -> None:
-    """Hold a share lock on the book row while posting, so a period close waits for us.
-
-    FOR KEY SHARE does not block other postings; :func:`period_close` takes FOR UPDATE.
-    SQLite serialises writers with BEGIN IMMEDIATE, so no lock is needed there.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM ledger_book WHERE id = %s FOR KEY SHARE", [book.pk])
 
 
 def _check_periods(book: Book, dates: set[Date]) -> None:
@@ -362,48 +376,16 @@ LINE_COLUMNS = (
 )
 
 
-ENTRY_TYPES = (
-    "bigint",
-    "date",
-    "text",
-    "text",
-    "text",
-    "text",
-    "integer",
-    "timestamptz",
-    "text",
-    "text",
-    "bigint",
-)
-LINE_TYPES = ("bigint", "bigint", "date", "bigint", "bigint", "text", "text", "text", "text")
-
-
 def _execute_rows(
-    table: str,
-    columns: tuple[str, ...],
-    types: tuple[str, ...],
-    rows: list[tuple],
-    suffix: str = "",
-    chunk: int = 500,
+    table: str, columns: tuple[str, ...], rows: list[tuple], suffix: str = "", chunk: int = 500
 ) -> list[tuple]:
-    """Insert ``rows`` into ``table`` and return what ``suffix`` (RETURNING ...) gives.
-
-    On PostgreSQL one statement takes all rows as arrays through UNNEST, so the statement
-    stays the same size however many rows there are; SQLite gets multi-row VALUES in chunks.
-    """
+    """Insert ``rows`` into ``table`` (SQLite) with multi-row VALUES, ``chunk`` rows a
+    statement; return what ``suffix`` (RETURNING ...) gives."""
     qn = connection.ops.quote_name
     names = ", ".join(qn(c) for c in columns)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     returned: list[tuple] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = [list(col) for col in zip(*rows, strict=True)] if rows else []
-            unnest = ", ".join(f"%s::{t}[]" for t in types)
-            cursor.execute(
-                f"INSERT INTO {qn(table)} ({names}) SELECT * FROM unnest({unnest}) {suffix}",  # noqa: S608
-                arrays,
-            )
-            return cursor.fetchall() if "RETURNING" in suffix else []
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             cursor.execute(
@@ -417,16 +399,14 @@ def _execute_rows(
 
 
 def _insert_entries(entries: list[JournalEntry]) -> bool:
-    """Insert the entries in one statement and set their ids.
+    """Insert the entries (SQLite) and set their ids.
 
-    An entry whose idempotency key a concurrent transaction took meanwhile is skipped by
-    ``ON CONFLICT DO NOTHING``; then False is returned and the caller sorts it out. Raw SQL
-    because this is the hottest path of the ledger (the ORM's bulk_create costs several
-    times the statement).
+    An entry whose idempotency key is taken is skipped by ``ON CONFLICT DO NOTHING``; then
+    False is returned and the caller sorts it out. Raw SQL because this is the hottest path
+    of the ledger (the ORM's bulk_create costs several times the statement).
     """
-    ops = connection.ops
     now = timezone.now()
-    stored_now = ops.adapt_datetimefield_value(now) if connection.vendor != "postgresql" else now
+    stored_now = connection.ops.adapt_datetimefield_value(now)
     rows = []
     for e in entries:
         e.created_at = now
@@ -448,7 +428,6 @@ def _insert_entries(entries: list[JournalEntry]) -> bool:
     ids = _execute_rows(
         "ledger_journalentry",
         ENTRY_COLUMNS,
-        ENTRY_TYPES,
         rows,
         "ON CONFLICT (book_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
         "DO NOTHING RETURNING id",
@@ -462,7 +441,7 @@ def _insert_entries(entries: list[JournalEntry]) -> bool:
 
 
 def _insert_lines(lines: list[_LineRow]) -> None:
-    _execute_rows("ledger_journalline", LINE_COLUMNS, LINE_TYPES, lines)
+    _execute_rows("ledger_journalline", LINE_COLUMNS, lines)
 
 
 class _LineRow(NamedTuple):
@@ -546,26 +525,12 @@ def _upsert(
     increments = ", ".join(
         f"{qn(c)} = {qn(table)}.{qn(c)} + excluded.{qn(c)}" for c in value_columns
     )
-    types = tuple(UPSERT_TYPES[c] for c in (*key_columns, *value_columns))
     _execute_rows(
         table,
         (*key_columns, *value_columns),
-        types,
         [(*key, *values) for key, values in sorted(rows.items())],
         f"ON CONFLICT ({', '.join(qn(c) for c in key_columns)}) DO UPDATE SET {increments}",
     )
-
-
-UPSERT_TYPES = {
-    "account_id": "bigint",
-    "currency": "text",
-    "kind": "text",
-    "key": "text",
-    "date": "date",
-    "debit": "bigint",
-    "credit": "bigint",
-    "lines": "integer",
-}
 
 
 @transaction.atomic
@@ -620,39 +585,210 @@ def entries_post_bulk(
 def _post_prepared(
     book: Book, specs: list[EntrySpec], created_by, reversal_of: JournalEntry | None = None
 ) -> list[JournalEntry]:
-    accounts = _resolve_accounts(book, specs)
+    accounts = _lock_book_and_resolve_accounts(book, specs)
     prepared = [_prepare(book, spec, accounts, reversal_of) for spec in specs]
     keys = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key]
     if len(keys) != len(set(keys)):
         raise exc.IdempotencyConflict("the same idempotency key appears twice in one batch")
-    _lock_book_for_posting(book)
-    existing = _existing_for_keys(book, prepared)
-    fresh = [p for p in prepared if (p.spec.idempotency_key or "") not in existing]
-    if fresh:
-        _check_periods(book, {p.spec.date for p in fresh})
-        new_entries = [_new_entry(book, p, created_by, reversal_of) for p in fresh]
-        if not _insert_entries(new_entries):
-            # A concurrent caller posted the same idempotency key first (the insert skipped
-            # it): return theirs when the content matches, refuse otherwise. The skipped
-            # rows leave nothing behind, and the caller's transaction rolls back the rest.
-            existing = _existing_for_keys(book, prepared)
-            if len(keys) != len(prepared) or len(existing) != len(keys):
-                raise IntegrityError("idempotency key taken by a concurrent posting")
-            return [existing[p.spec.idempotency_key] for p in prepared]
-        lines = [
-            ln for entry, p in zip(new_entries, fresh, strict=True) for ln in _new_lines(entry, p)
-        ]
-        _insert_lines(lines)
-        _apply_to_balances(lines)
-        created = iter(new_entries)
+    entries = [_new_entry(book, p, created_by, reversal_of) for p in prepared]
+    if connection.vendor == "postgresql":
+        written = _write_postgresql(book, prepared, entries)
     else:
-        created = iter(())
-    return [
-        existing[p.spec.idempotency_key]
-        if (p.spec.idempotency_key or "") in existing
-        else next(created)
-        for p in prepared
+        written = _write_sqlite(book, prepared, entries)
+    if len(written) == len(entries):
+        return entries
+    return _sort_out_skipped(book, prepared, entries, written)
+
+
+def _write_sqlite(book: Book, prepared: list[_Prepared], entries: list[JournalEntry]) -> set[int]:
+    """Write the entries step by step (SQLite runs in-process: a statement costs little).
+
+    Returns the positions of the entries written; an entry whose idempotency key was used
+    before is left out for :func:`_sort_out_skipped`. A date in a closed period is refused
+    here, before anything is written.
+    """
+    existing = _existing_for_keys(book, prepared)
+    fresh = [
+        (i, p, e)
+        for i, (p, e) in enumerate(zip(prepared, entries, strict=True))
+        if (p.spec.idempotency_key or "") not in existing
     ]
+    if not fresh:
+        return set()
+    _check_periods(book, {p.spec.date for _, p, _ in fresh})
+    if not _insert_entries([e for _, _, e in fresh]):
+        return set()
+    lines = [ln for _, p, e in fresh for ln in _new_lines(e, p)]
+    _insert_lines(lines)
+    _apply_to_balances(lines)
+    return {i for i, _, _ in fresh}
+
+
+def _write_postgresql(
+    book: Book, prepared: list[_Prepared], entries: list[JournalEntry]
+) -> set[int]:
+    """Write the entries, their lines, the balances and the daily totals in one statement.
+
+    One round trip whatever the batch size (see :data:`POSTGRES_POST`). Entries whose
+    idempotency key is taken, or whose date lies in a closed period, are not written; their
+    positions are missing from the result for :func:`_sort_out_skipped`. The statement runs
+    after the book lock was taken, so under READ COMMITTED its snapshot sees a period
+    close that committed while this posting waited for the lock.
+    """
+    now = timezone.now()
+    first = entries[0]
+    # Entries and lines go in as two JSON arrays of arrays: one parameter each, which the
+    # driver passes on as it is (arrays per column cost ten times more to encode).
+    entry_rows = json.dumps(
+        [
+            [
+                e.date.isoformat(),
+                e.description,
+                e.source_type,
+                e.source_id,
+                e.source_ref,
+                e.idempotency_key,
+                e.content_hash,
+            ]
+            for e in entries
+        ],
+        separators=(",", ":"),
+    )
+    line_rows = json.dumps(
+        [
+            [
+                position,
+                account.pk,
+                line.debit,
+                line.credit,
+                currency,
+                line.contract,
+                line.party,
+                line.memo,
+            ]
+            for position, p in enumerate(prepared, 1)
+            for line, account, currency in p.lines
+        ],
+        separators=(",", ":"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            POSTGRES_POST,
+            [entry_rows, book.pk, first.created_by_id, now, first.reversal_of_id, line_rows],
+        )
+        written = dict(cursor.fetchall())
+    for position, entry in enumerate(entries, 1):
+        pk = written.get(position)
+        if pk is not None:
+            entry.pk = pk
+            entry.created_at = now
+            entry._state.adding = False
+    return {position - 1 for position in written}
+
+
+def _sort_out_skipped(
+    book: Book, prepared: list[_Prepared], entries: list[JournalEntry], written: set[int]
+) -> list[JournalEntry]:
+    """Explain the entries the write left out, or refuse the call.
+
+    An entry is left out when its idempotency key was used before (the same content
+    returns that entry, other content is refused), when its date lies in a closed period
+    (refused), or when a concurrent posting took its key meanwhile. Raising rolls the
+    call's transaction back, so nothing of a refused call stays behind.
+    """
+    skipped = [(i, p) for i, p in enumerate(prepared) if i not in written]
+    existing = _existing_for_keys(book, [p for _, p in skipped])
+    unexplained = [p for _, p in skipped if (p.spec.idempotency_key or "") not in existing]
+    if unexplained:
+        _check_periods(book, {p.spec.date for p in unexplained})
+        raise IntegrityError("idempotency key taken by a concurrent posting")
+    return [
+        entries[i] if i in written else existing[p.spec.idempotency_key]
+        for i, p in enumerate(prepared)
+    ]
+
+
+# The PostgreSQL posting statement. Entries and lines come in as JSON arrays of rows (the
+# statement stays the same whatever the batch size, so the server can keep it
+# prepared). Entry ids are drawn from the sequence in the order given and lines refer to
+# their entry by position. An entry is written unless its date lies in a closed period or
+# its idempotency key is taken (ON CONFLICT DO NOTHING: no savepoint needed); only the
+# lines of written entries are written, and the balances and daily totals are summed from
+# exactly those lines and added by upserts in key order, so that concurrent postings lock
+# the rows in the same order and cannot deadlock ('contract' and 'party' are the
+# SubledgerKind values). The result lists (position, id) of the entries written.
+POSTGRES_POST = """
+WITH src AS MATERIALIZED (
+    SELECT nextval('ledger_journalentry_id_seq'::regclass) AS id, s.position,
+           (s.e->>0)::date AS date, s.e->>1 AS description, s.e->>2 AS source_type,
+           s.e->>3 AS source_id, s.e->>4 AS source_ref, s.e->>5 AS idempotency_key,
+           s.e->>6 AS content_hash
+    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS s(e, position)
+),
+params AS (
+    SELECT %s::bigint AS book_id, %s::integer AS created_by_id,
+           %s::timestamptz AS created_at, %s::bigint AS reversal_of_id
+),
+entries AS (
+    INSERT INTO ledger_journalentry (
+        id, book_id, date, description, source_type, source_id, source_ref,
+        created_by_id, created_at, idempotency_key, content_hash, reversal_of_id
+    )
+    SELECT src.id, params.book_id, src.date, src.description, src.source_type,
+           src.source_id, src.source_ref, params.created_by_id, params.created_at,
+           src.idempotency_key, src.content_hash, params.reversal_of_id
+    FROM src CROSS JOIN params
+    WHERE NOT EXISTS (
+        SELECT 1 FROM ledger_period p
+        WHERE p.book_id = params.book_id AND p.closed_at IS NOT NULL
+          AND p.start <= src.date AND p."end" >= src.date
+    )
+    ON CONFLICT (book_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id
+),
+lines AS (
+    INSERT INTO ledger_journalline (
+        entry_id, account_id, date, debit, credit, currency, contract, party, memo
+    )
+    SELECT src.id, (l.e->>1)::bigint, src.date, (l.e->>2)::bigint, (l.e->>3)::bigint,
+           l.e->>4, l.e->>5, l.e->>6, l.e->>7
+    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS l(e, n)
+    JOIN src ON src.position = (l.e->>0)::bigint
+    WHERE src.id IN (SELECT id FROM entries)
+    ORDER BY l.n
+    RETURNING account_id, currency, date, debit, credit, contract, party
+),
+balances AS (
+    INSERT INTO ledger_balance (account_id, currency, kind, key, debit, credit)
+    SELECT account_id, currency, kind, key, sum(debit), sum(credit)
+    FROM (
+        SELECT account_id, currency, '' AS kind, '' AS key, debit, credit FROM lines
+        UNION ALL
+        SELECT account_id, currency, 'contract', contract, debit, credit
+        FROM lines WHERE contract <> ''
+        UNION ALL
+        SELECT account_id, currency, 'party', party, debit, credit
+        FROM lines WHERE party <> ''
+    ) AS keyed
+    GROUP BY account_id, currency, kind, key
+    ORDER BY account_id, currency, kind, key
+    ON CONFLICT (account_id, currency, kind, key) DO UPDATE
+    SET debit = ledger_balance.debit + excluded.debit,
+        credit = ledger_balance.credit + excluded.credit
+),
+daily AS (
+    INSERT INTO ledger_dailytotal (account_id, currency, date, debit, credit, lines)
+    SELECT account_id, currency, date, sum(debit), sum(credit), count(*)
+    FROM lines
+    GROUP BY account_id, currency, date
+    ORDER BY account_id, currency, date
+    ON CONFLICT (account_id, currency, date) DO UPDATE
+    SET debit = ledger_dailytotal.debit + excluded.debit,
+        credit = ledger_dailytotal.credit + excluded.credit,
+        lines = ledger_dailytotal.lines + excluded.lines
+)
+SELECT src.position, src.id FROM src WHERE src.id IN (SELECT id FROM entries)
+"""
 
 
 @transaction.atomic

@@ -166,3 +166,59 @@ def test_the_refused_error_class_on_postgres(on_postgres, posted):
     with pytest.raises(IntegrityError) as info:
         raw(UPDATES["ledger_journalentry"], [entry.pk])
     assert info.value.__cause__.sqlstate == "23001"
+
+
+def insert_lines(entry_id, *lines):
+    """Several lines in one INSERT statement: (account, debit, credit, party)."""
+    rows = ", ".join(["(%s, %s, %s, %s, %s, 'EUR', '', %s, '')"] * len(lines))
+    params = []
+    for account_obj, debit, credit, party in lines:
+        params += [entry_id, account_obj.pk, D(2025, 5, 1), debit, credit, party]
+    raw(
+        "INSERT INTO ledger_journalline (entry_id, account_id, date, debit, credit, currency, "
+        f"contract, party, memo) VALUES {rows}",
+        params,
+    )
+
+
+@pytest.mark.postgres
+def test_a_line_added_to_a_committed_entry_is_refused_at_once(on_postgres, posted):
+    """An entry that exists already must still balance when the inserting statement ends."""
+    book, entry = posted
+    with pytest.raises(IntegrityError, match=f"entry {entry.pk} does not balance in EUR"):
+        insert_line(entry.pk, account(book, "1000"), 1, 0)
+    assert JournalLine.objects.filter(entry=entry).count() == 2
+    assert account_balance(account=account(book, "1000")) == 100_00
+
+
+@pytest.mark.postgres
+def test_lines_in_a_savepoint_must_balance_when_their_statement_ends(on_postgres):
+    """Inside a savepoint (a nested atomic block, as services post) the entry is checked at
+    the end of each line insert: all lines at once pass, one by one is refused."""
+    book = make_book()
+    bank, capital = account(book, "1000"), account(book, "3000")
+    with transaction.atomic():
+        with transaction.atomic():
+            entry_id = insert_entry(book)
+            insert_lines(entry_id, (bank, 100, 0, ""), (capital, 0, 100, "INV-1"))
+        with pytest.raises(IntegrityError, match="needs at least two"), transaction.atomic():
+            other_id = insert_entry(book, "stuk voor stuk")
+            insert_line(other_id, bank, 100, 0)
+    assert JournalLine.objects.filter(entry_id=entry_id).count() == 2
+    assert not JournalEntry.objects.filter(pk=other_id).exists()
+
+
+@pytest.mark.postgres
+def test_the_balance_check_runs_once_per_entry(on_postgres):
+    """One deferred trigger on the entry, none per line: the per-line trigger of before is
+    gone, so a posting's commit does the check once."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname, tgdeferrable, tgtype & 1 = 1 AS per_row FROM pg_trigger "
+            "WHERE tgrelid IN ('ledger_journalline'::regclass, 'ledger_journalentry'::regclass) "
+            "AND tgname NOT LIKE 'RI_%%' AND tgname NOT LIKE '%%append_only' ORDER BY tgname"
+        )
+        assert cursor.fetchall() == [
+            ("ledger_journalentry_balanced", True, True),
+            ("ledger_journalline_added", False, False),
+        ]

@@ -1,0 +1,54 @@
+"""The faster posting path.
+
+- Drop three single-column indexes that composite indexes already serve (entry book, entry
+  date, line account): each index costs time on every posting.
+- Re-install the database rules: the balance check now runs once per entry at commit (a
+  deferred trigger on the entry) instead of once per line, and lines added to an existing
+  entry are checked by a statement-level trigger. On SQLite, altering a field rebuilds the
+  table, which drops its triggers; re-installing puts the append-only triggers back.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def reinstall(apps, schema_editor):
+    from ledger import dbrules
+
+    dbrules.uninstall(schema_editor.connection)
+    dbrules.install(schema_editor.connection)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ledger", "0003_dailytotal_lines")]
+
+    operations = [
+        # on the way back, the table rebuilds below drop the triggers again (SQLite)
+        migrations.RunPython(migrations.RunPython.noop, reinstall),
+        migrations.AlterField(
+            model_name="journalentry",
+            name="book",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="entries",
+                to="ledger.book",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="journalentry",
+            name="date",
+            field=models.DateField(verbose_name="boekdatum"),
+        ),
+        migrations.AlterField(
+            model_name="journalline",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="lines",
+                to="ledger.account",
+            ),
+        ),
+        migrations.RunPython(reinstall, migrations.RunPython.noop),
+    ]
