@@ -2,6 +2,8 @@
 
 - Journal entries, journal lines and audit events are append-only: UPDATE and DELETE are
   refused by triggers, also through raw SQL.
+- On PostgreSQL the posting function ``ledger_post`` (defined in ``ledger.services``) is
+  installed with the rules.
 - On PostgreSQL a deferred constraint trigger refuses, at commit, an entry with fewer than
   two lines or whose debits and credits differ in any currency. It runs once per entry.
   Lines added later to an entry that already exists (committed, or created inside a
@@ -72,30 +74,36 @@ POSTGRES_INSTALL = [
     """
     CREATE OR REPLACE FUNCTION ledger_check_added_lines() RETURNS trigger AS $$
     DECLARE
-        bad record;
+        top_level_xid xid := xid(pg_current_xact_id());
+        touched bigint;
+        entry_xmin xid;
+        line_count bigint;
+        off_currency text;
     BEGIN
-        SELECT e.id, sum(t.n) AS n, min(t.currency) FILTER (WHERE t.debits <> t.credits) AS off
-            INTO bad
-            FROM (SELECT DISTINCT entry_id FROM added_lines) AS touched
-            JOIN ledger_journalentry e ON e.id = touched.entry_id
-            CROSS JOIN LATERAL (
-                SELECT currency, count(*) AS n, sum(debit) AS debits, sum(credit) AS credits
-                FROM ledger_journalline WHERE entry_id = e.id GROUP BY currency
-            ) AS t
-            WHERE e.xmin <> xid(pg_current_xact_id())
-            GROUP BY e.id
-            HAVING sum(t.n) < 2 OR bool_or(t.debits <> t.credits)
-            ORDER BY e.id
-            LIMIT 1;
-        IF bad.id IS NULL THEN
-            RETURN NULL;
-        END IF;
-        IF bad.n < 2 THEN
-            RAISE EXCEPTION 'ledger: entry % has % line(s); an entry needs at least two',
-                bad.id, bad.n USING ERRCODE = 'check_violation';
-        END IF;
-        RAISE EXCEPTION 'ledger: entry % does not balance in %', bad.id, bad.off
-            USING ERRCODE = 'check_violation';
+        -- One primary-key look-up per entry: a join could be planned as a scan of all
+        -- entries, which grows with the book.
+        FOR touched IN SELECT DISTINCT entry_id FROM added_lines LOOP
+            SELECT xmin INTO entry_xmin FROM ledger_journalentry WHERE id = touched;
+            -- created by this transaction at its top level: its own trigger checks it at
+            -- commit; no entry at all: the foreign key refuses the line at commit
+            CONTINUE WHEN NOT FOUND OR entry_xmin = top_level_xid;
+            SELECT coalesce(sum(n), 0), min(currency) FILTER (WHERE debits <> credits)
+                INTO line_count, off_currency
+                FROM (
+                    SELECT currency, count(*) AS n, sum(debit) AS debits,
+                           sum(credit) AS credits
+                    FROM ledger_journalline WHERE entry_id = touched GROUP BY currency
+                ) AS per_currency;
+            IF line_count < 2 THEN
+                RAISE EXCEPTION 'ledger: entry % has % line(s); an entry needs at least two',
+                    touched, line_count USING ERRCODE = 'check_violation';
+            END IF;
+            IF off_currency IS NOT NULL THEN
+                RAISE EXCEPTION 'ledger: entry % does not balance in %', touched, off_currency
+                    USING ERRCODE = 'check_violation';
+            END IF;
+        END LOOP;
+        RETURN NULL;
     END;
     $$ LANGUAGE plpgsql;
     """,
@@ -108,6 +116,7 @@ POSTGRES_INSTALL = [
 ]
 
 POSTGRES_UNINSTALL = [
+    "DROP FUNCTION IF EXISTS ledger_post(bigint, integer, timestamptz, bigint, jsonb, jsonb);",
     *[f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in APPEND_ONLY_TABLES],
     # ledger_journalline_balanced: the per-line deferred trigger of migration 0002's time.
     "DROP TRIGGER IF EXISTS ledger_journalline_balanced ON ledger_journalline;",
@@ -141,7 +150,11 @@ SQLITE_UNINSTALL = [
 
 def statements(vendor: str, *, remove: bool = False) -> list[str]:
     if vendor == "postgresql":
-        return POSTGRES_UNINSTALL if remove else POSTGRES_INSTALL
+        # The posting function lives with the posting service, the one door into the
+        # journal tables.
+        from ledger.services import POSTGRES_POST_FUNCTION
+
+        return POSTGRES_UNINSTALL if remove else [*POSTGRES_INSTALL, POSTGRES_POST_FUNCTION]
     if vendor == "sqlite":
         return SQLITE_UNINSTALL if remove else SQLITE_INSTALL
     raise NotImplementedError(f"ledger database rules are not written for {vendor}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from moneyed import CURRENCIES
 
@@ -189,17 +189,8 @@ def _code(account: str | Account) -> str:
     return account.code if isinstance(account, Account) else str(account)
 
 
-def _lock_book_and_resolve_accounts(
-    book: Book, specs: Sequence[EntrySpec]
-) -> dict[str, _AccountRow]:
-    """Take the posting lock on the book and look up the accounts the lines name by code.
-
-    On PostgreSQL one statement holds FOR KEY SHARE on the book row while posting, so that
-    a period close (FOR UPDATE) waits for postings in flight, and other postings do not
-    wait for each other. SQLite serialises writers with BEGIN IMMEDIATE and needs no lock.
-    Raw SQL: this runs for every posting, and the ORM's query building costs more than the
-    query itself.
-    """
+def _resolve_accounts(book: Book, specs: Sequence[EntrySpec]) -> dict[str, _AccountRow]:
+    """Look up the accounts the lines name by code (raw SQL: the ORM costs more here)."""
     codes = sorted(
         {
             line.account
@@ -208,26 +199,18 @@ def _lock_book_and_resolve_accounts(
             if not isinstance(line.account, Account)
         }
     )
+    if not codes:
+        return {}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT a.id, a.code, a.subledger, a.is_active FROM ledger_book b "
-                "LEFT JOIN ledger_account a ON a.book_id = b.id AND a.code = ANY(%s) "
-                "WHERE b.id = %s FOR KEY SHARE OF b",
-                [codes, book.pk],
-            )
-        elif codes:
-            cursor.execute(
-                "SELECT id, code, subledger, is_active FROM ledger_account "  # noqa: S608
-                f"WHERE book_id = %s AND code IN ({', '.join(['%s'] * len(codes))})",
-                [book.pk, *codes],
-            )
-        rows = cursor.fetchall() if connection.vendor == "postgresql" or codes else []
-    found = {
-        code: _AccountRow(pk, book.pk, code, subledger, bool(is_active))
-        for pk, code, subledger, is_active in rows
-        if pk is not None
-    }
+        cursor.execute(
+            "SELECT id, code, subledger, is_active FROM ledger_account "  # noqa: S608
+            f"WHERE book_id = %s AND code IN ({', '.join(['%s'] * len(codes))})",
+            [book.pk, *codes],
+        )
+        found = {
+            code: _AccountRow(pk, book.pk, code, subledger, bool(is_active))
+            for pk, code, subledger, is_active in cursor.fetchall()
+        }
     missing = set(codes) - found.keys()
     if missing:
         raise exc.UnknownAccount(f"no account {', '.join(sorted(missing))} in book {book.slug}")
@@ -533,7 +516,6 @@ def _upsert(
     )
 
 
-@transaction.atomic
 def entry_post(
     *,
     book: Book,
@@ -564,10 +546,9 @@ def entry_post(
         source_ref=source_ref,
         idempotency_key=idempotency_key,
     )
-    return _post_prepared(book, [spec], created_by)[0]
+    return _post(book, [spec], created_by)[0]
 
 
-@transaction.atomic
 def entries_post_bulk(
     *, book: Book, entries: Sequence[EntrySpec], created_by=None
 ) -> list[JournalEntry]:
@@ -579,25 +560,35 @@ def entries_post_bulk(
     """
     if not entries:
         return []
-    return _post_prepared(book, list(entries), created_by)
+    return _post(book, list(entries), created_by)
 
 
-def _post_prepared(
+def _post(
     book: Book, specs: list[EntrySpec], created_by, reversal_of: JournalEntry | None = None
 ) -> list[JournalEntry]:
-    accounts = _lock_book_and_resolve_accounts(book, specs)
+    """Validate and post ``specs``: one transaction, all or nothing.
+
+    On PostgreSQL the write is one call of the posting function. Outside a transaction that
+    call is a transaction of its own (no BEGIN and COMMIT round trips); inside the caller's
+    transaction it runs in a savepoint, so that a refusal leaves the caller's transaction
+    usable, as a refused call changes nothing.
+    """
+    accounts = _resolve_accounts(book, specs)
     prepared = [_prepare(book, spec, accounts, reversal_of) for spec in specs]
     keys = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key]
     if len(keys) != len(set(keys)):
         raise exc.IdempotencyConflict("the same idempotency key appears twice in one batch")
     entries = [_new_entry(book, p, created_by, reversal_of) for p in prepared]
-    if connection.vendor == "postgresql":
-        written = _write_postgresql(book, prepared, entries)
-    else:
-        written = _write_sqlite(book, prepared, entries)
-    if len(written) == len(entries):
-        return entries
-    return _sort_out_skipped(book, prepared, entries, written)
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            written = _write_sqlite(book, prepared, entries)
+            if len(written) == len(entries):
+                return entries
+            return _sort_out_skipped(book, prepared, entries, written)
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return _write_postgresql(book, prepared, entries)
+    return _write_postgresql(book, prepared, entries)
 
 
 def _write_sqlite(book: Book, prepared: list[_Prepared], entries: list[JournalEntry]) -> set[int]:
@@ -626,19 +617,17 @@ def _write_sqlite(book: Book, prepared: list[_Prepared], entries: list[JournalEn
 
 def _write_postgresql(
     book: Book, prepared: list[_Prepared], entries: list[JournalEntry]
-) -> set[int]:
-    """Write the entries, their lines, the balances and the daily totals in one statement.
+) -> list[JournalEntry]:
+    """Post through ``ledger_post`` (:data:`POSTGRES_POST_FUNCTION`): one round trip.
 
-    One round trip whatever the batch size (see :data:`POSTGRES_POST`). Entries whose
-    idempotency key is taken, or whose date lies in a closed period, are not written; their
-    positions are missing from the result for :func:`_sort_out_skipped`. The statement runs
-    after the book lock was taken, so under READ COMMITTED its snapshot sees a period
-    close that committed while this posting waited for the lock.
+    Entries and lines go in as two JSON arrays of rows: one parameter each, which the
+    driver passes on as it is (arrays per column cost ten times more to encode). The
+    function returns, for each entry, its id and whether it was posted before under the
+    same idempotency key with the same content (a replay); it refuses the whole call with
+    SQLSTATE LG001 (closed period) or LG002 (idempotency key used for other content).
     """
     now = timezone.now()
     first = entries[0]
-    # Entries and lines go in as two JSON arrays of arrays: one parameter each, which the
-    # driver passes on as it is (arrays per column cost ten times more to encode).
     entry_rows = json.dumps(
         [
             [
@@ -671,25 +660,48 @@ def _write_postgresql(
         ],
         separators=(",", ":"),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            POSTGRES_POST,
-            [entry_rows, book.pk, first.created_by_id, now, first.reversal_of_id, line_rows],
-        )
-        written = dict(cursor.fetchall())
-    for position, entry in enumerate(entries, 1):
-        pk = written.get(position)
-        if pk is not None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT entry_position, entry_id, is_replay "
+                "FROM ledger_post(%s, %s, %s, %s, %s, %s)",
+                [book.pk, first.created_by_id, now, first.reversal_of_id, entry_rows, line_rows],
+            )
+            rows = cursor.fetchall()
+    except DatabaseError as error:
+        refusal = _REFUSALS.get(getattr(error.__cause__, "sqlstate", None))
+        if refusal is None:
+            raise
+        raise refusal(_message_of(error.__cause__)) from None
+    replays = {}
+    for position, pk, replay in rows:
+        entry = entries[position - 1]
+        if replay:
+            replays[position - 1] = pk
+        else:
             entry.pk = pk
             entry.created_at = now
             entry._state.adding = False
-    return {position - 1 for position in written}
+    if replays:
+        posted_before = JournalEntry.objects.in_bulk(list(replays.values()))
+        for index, pk in replays.items():
+            entries[index] = posted_before[pk]
+    return entries
+
+
+_REFUSALS = {"LG001": exc.ClosedPeriod, "LG002": exc.IdempotencyConflict}
+
+
+def _message_of(error) -> str:
+    diag = getattr(error, "diag", None)
+    return (diag.message_primary if diag is not None else None) or str(error)
 
 
 def _sort_out_skipped(
     book: Book, prepared: list[_Prepared], entries: list[JournalEntry], written: set[int]
 ) -> list[JournalEntry]:
-    """Explain the entries the write left out, or refuse the call.
+    """Explain the entries the SQLite write left out, or refuse the call (on PostgreSQL the
+    posting function does this itself).
 
     An entry is left out when its idempotency key was used before (the same content
     returns that entry, other content is refused), when its date lies in a closed period
@@ -708,86 +720,155 @@ def _sort_out_skipped(
     ]
 
 
-# The PostgreSQL posting statement. Entries and lines come in as JSON arrays of rows (the
-# statement stays the same whatever the batch size, so the server can keep it
-# prepared). Entry ids are drawn from the sequence in the order given and lines refer to
-# their entry by position. An entry is written unless its date lies in a closed period or
-# its idempotency key is taken (ON CONFLICT DO NOTHING: no savepoint needed); only the
-# lines of written entries are written, and the balances and daily totals are summed from
-# exactly those lines and added by upserts in key order, so that concurrent postings lock
-# the rows in the same order and cannot deadlock ('contract' and 'party' are the
-# SubledgerKind values). The result lists (position, id) of the entries written.
-POSTGRES_POST = """
-WITH src AS MATERIALIZED (
-    SELECT nextval('ledger_journalentry_id_seq'::regclass) AS id, s.position,
-           (s.e->>0)::date AS date, s.e->>1 AS description, s.e->>2 AS source_type,
-           s.e->>3 AS source_id, s.e->>4 AS source_ref, s.e->>5 AS idempotency_key,
-           s.e->>6 AS content_hash
-    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS s(e, position)
-),
-params AS (
-    SELECT %s::bigint AS book_id, %s::integer AS created_by_id,
-           %s::timestamptz AS created_at, %s::bigint AS reversal_of_id
-),
-entries AS (
-    INSERT INTO ledger_journalentry (
-        id, book_id, date, description, source_type, source_id, source_ref,
-        created_by_id, created_at, idempotency_key, content_hash, reversal_of_id
+# The PostgreSQL posting function, installed by the ledger's migrations (ledger.dbrules).
+# It runs in the caller's transaction, or as a transaction of its own when called outside
+# one. Its statements run one after the other, each with a fresh snapshot (a VOLATILE
+# function under READ COMMITTED), which is what the posting needs:
+#
+# 1. FOR KEY SHARE on the book row: a period close (FOR UPDATE) waits for postings in
+#    flight, and postings do not wait for each other.
+# 2. One statement writes the entries, their lines, the balances and the daily totals. Its
+#    snapshot is taken after the lock, so it sees a period close that committed while the
+#    posting waited. Entry ids are drawn from the sequence in the order given and lines
+#    refer to their entry by position. An entry is written unless its date lies in a
+#    closed period or its idempotency key is taken (ON CONFLICT DO NOTHING: no savepoint);
+#    only the lines of written entries are written, and the balances and daily totals are
+#    summed from exactly those lines and added by upserts in key order, so that concurrent
+#    postings lock the rows in the same order and cannot deadlock ('contract' and 'party'
+#    are the SubledgerKind values).
+# 3. Only when an entry was left out: the same content under a used key is a replay and
+#    returns the entry posted before; other content under a used key raises LG002; a date
+#    in a closed period raises LG001. Raising undoes everything the call wrote.
+#
+# The lock and the write must stay two statements: in one statement the snapshot would
+# predate a close that commits while the posting waits for the lock (the concurrency
+# tests catch this).
+POSTGRES_POST_FUNCTION = """
+CREATE OR REPLACE FUNCTION ledger_post(
+    p_book bigint, p_created_by integer, p_created_at timestamptz, p_reversal_of bigint,
+    p_entries jsonb, p_lines jsonb
+) RETURNS TABLE (entry_position bigint, entry_id bigint, is_replay boolean) AS $$
+DECLARE
+    written_positions bigint[];
+    written_ids bigint[];
+    skipped record;
+    posted_before record;
+    closed_period text;
+BEGIN
+    PERFORM 1 FROM ledger_book b WHERE b.id = p_book FOR KEY SHARE;
+
+    WITH src AS MATERIALIZED (
+        SELECT nextval('ledger_journalentry_id_seq'::regclass) AS id, s.position,
+               (s.e->>0)::date AS date, s.e->>1 AS description, s.e->>2 AS source_type,
+               s.e->>3 AS source_id, s.e->>4 AS source_ref, s.e->>5 AS idempotency_key,
+               s.e->>6 AS content_hash
+        FROM jsonb_array_elements(p_entries) WITH ORDINALITY AS s(e, position)
+    ),
+    params AS (
+        SELECT p_book AS book_id, p_created_by AS created_by_id, p_created_at AS created_at,
+               p_reversal_of AS reversal_of_id
+    ),
+    entries AS (
+        INSERT INTO ledger_journalentry (
+            id, book_id, date, description, source_type, source_id, source_ref,
+            created_by_id, created_at, idempotency_key, content_hash, reversal_of_id
+        )
+        SELECT src.id, params.book_id, src.date, src.description, src.source_type,
+               src.source_id, src.source_ref, params.created_by_id, params.created_at,
+               src.idempotency_key, src.content_hash, params.reversal_of_id
+        FROM src CROSS JOIN params
+        WHERE NOT EXISTS (
+            SELECT 1 FROM ledger_period p
+            WHERE p.book_id = params.book_id AND p.closed_at IS NOT NULL
+              AND p.start <= src.date AND p."end" >= src.date
+        )
+        ON CONFLICT (book_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING id
+    ),
+    lines AS (
+        INSERT INTO ledger_journalline (
+            entry_id, account_id, date, debit, credit, currency, contract, party, memo
+        )
+        SELECT src.id, (l.e->>1)::bigint, src.date, (l.e->>2)::bigint, (l.e->>3)::bigint,
+               l.e->>4, l.e->>5, l.e->>6, l.e->>7
+        FROM jsonb_array_elements(p_lines) WITH ORDINALITY AS l(e, n)
+        JOIN src ON src.position = (l.e->>0)::bigint
+        WHERE src.id IN (SELECT id FROM entries)
+        ORDER BY l.n
+        RETURNING account_id, currency, date, debit, credit, contract, party
+    ),
+    balances AS (
+        INSERT INTO ledger_balance (account_id, currency, kind, key, debit, credit)
+        SELECT account_id, currency, kind, key, sum(debit), sum(credit)
+        FROM (
+            SELECT account_id, currency, '' AS kind, '' AS key, debit, credit FROM lines
+            UNION ALL
+            SELECT account_id, currency, 'contract', contract, debit, credit
+            FROM lines WHERE contract <> ''
+            UNION ALL
+            SELECT account_id, currency, 'party', party, debit, credit
+            FROM lines WHERE party <> ''
+        ) AS keyed
+        GROUP BY account_id, currency, kind, key
+        ORDER BY account_id, currency, kind, key
+        ON CONFLICT (account_id, currency, kind, key) DO UPDATE
+        SET debit = ledger_balance.debit + excluded.debit,
+            credit = ledger_balance.credit + excluded.credit
+    ),
+    daily AS (
+        INSERT INTO ledger_dailytotal (account_id, currency, date, debit, credit, lines)
+        SELECT account_id, currency, date, sum(debit), sum(credit), count(*)
+        FROM lines
+        GROUP BY account_id, currency, date
+        ORDER BY account_id, currency, date
+        ON CONFLICT (account_id, currency, date) DO UPDATE
+        SET debit = ledger_dailytotal.debit + excluded.debit,
+            credit = ledger_dailytotal.credit + excluded.credit,
+            lines = ledger_dailytotal.lines + excluded.lines
     )
-    SELECT src.id, params.book_id, src.date, src.description, src.source_type,
-           src.source_id, src.source_ref, params.created_by_id, params.created_at,
-           src.idempotency_key, src.content_hash, params.reversal_of_id
-    FROM src CROSS JOIN params
-    WHERE NOT EXISTS (
-        SELECT 1 FROM ledger_period p
-        WHERE p.book_id = params.book_id AND p.closed_at IS NOT NULL
-          AND p.start <= src.date AND p."end" >= src.date
-    )
-    ON CONFLICT (book_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING id
-),
-lines AS (
-    INSERT INTO ledger_journalline (
-        entry_id, account_id, date, debit, credit, currency, contract, party, memo
-    )
-    SELECT src.id, (l.e->>1)::bigint, src.date, (l.e->>2)::bigint, (l.e->>3)::bigint,
-           l.e->>4, l.e->>5, l.e->>6, l.e->>7
-    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS l(e, n)
-    JOIN src ON src.position = (l.e->>0)::bigint
-    WHERE src.id IN (SELECT id FROM entries)
-    ORDER BY l.n
-    RETURNING account_id, currency, date, debit, credit, contract, party
-),
-balances AS (
-    INSERT INTO ledger_balance (account_id, currency, kind, key, debit, credit)
-    SELECT account_id, currency, kind, key, sum(debit), sum(credit)
-    FROM (
-        SELECT account_id, currency, '' AS kind, '' AS key, debit, credit FROM lines
-        UNION ALL
-        SELECT account_id, currency, 'contract', contract, debit, credit
-        FROM lines WHERE contract <> ''
-        UNION ALL
-        SELECT account_id, currency, 'party', party, debit, credit
-        FROM lines WHERE party <> ''
-    ) AS keyed
-    GROUP BY account_id, currency, kind, key
-    ORDER BY account_id, currency, kind, key
-    ON CONFLICT (account_id, currency, kind, key) DO UPDATE
-    SET debit = ledger_balance.debit + excluded.debit,
-        credit = ledger_balance.credit + excluded.credit
-),
-daily AS (
-    INSERT INTO ledger_dailytotal (account_id, currency, date, debit, credit, lines)
-    SELECT account_id, currency, date, sum(debit), sum(credit), count(*)
-    FROM lines
-    GROUP BY account_id, currency, date
-    ORDER BY account_id, currency, date
-    ON CONFLICT (account_id, currency, date) DO UPDATE
-    SET debit = ledger_dailytotal.debit + excluded.debit,
-        credit = ledger_dailytotal.credit + excluded.credit,
-        lines = ledger_dailytotal.lines + excluded.lines
-)
-SELECT src.position, src.id FROM src WHERE src.id IN (SELECT id FROM entries)
+    SELECT array_agg(src.position), array_agg(src.id) INTO written_positions, written_ids
+    FROM src WHERE src.id IN (SELECT id FROM entries);
+
+    RETURN QUERY SELECT w.position, w.id, false
+        FROM unnest(written_positions, written_ids) AS w(position, id);
+    IF coalesce(cardinality(written_ids), 0) = jsonb_array_length(p_entries) THEN
+        RETURN;
+    END IF;
+    FOR skipped IN
+        SELECT s.position, s.e->>5 AS idempotency_key, s.e->>6 AS content_hash,
+               (s.e->>0)::date AS date
+        FROM jsonb_array_elements(p_entries) WITH ORDINALITY AS s(e, position)
+        WHERE s.position <> ALL(coalesce(written_positions, '{}'))
+        ORDER BY s.position
+    LOOP
+        SELECT e.id, e.content_hash INTO posted_before FROM ledger_journalentry e
+            WHERE e.book_id = p_book AND e.idempotency_key = skipped.idempotency_key;
+        IF FOUND THEN
+            IF posted_before.content_hash <> skipped.content_hash THEN
+                RAISE EXCEPTION USING ERRCODE = 'LG002', MESSAGE = format(
+                    'idempotency key %L was used for entry #%s with different content',
+                    skipped.idempotency_key, posted_before.id);
+            END IF;
+            entry_position := skipped.position;
+            entry_id := posted_before.id;
+            is_replay := true;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        SELECT p.name INTO closed_period FROM ledger_period p
+            WHERE p.book_id = p_book AND p.closed_at IS NOT NULL
+              AND p.start <= skipped.date AND p."end" >= skipped.date;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'LG001', MESSAGE = format(
+                'period %s is closed; an entry dated %s is refused, '
+                'book the correction in an open period',
+                closed_period, to_char(skipped.date, 'DD-MM-YYYY'));
+        END IF;
+        RAISE EXCEPTION 'ledger: entry % of the batch was not written', skipped.position
+            USING ERRCODE = 'unique_violation';
+    END LOOP;
+END;
+$$ LANGUAGE plpgsql;
 """
 
 
@@ -843,7 +924,7 @@ def entry_reverse(
     )
     try:
         with transaction.atomic():
-            return _post_prepared(original.book, [spec], created_by, reversal_of=original)[0]
+            return _post(original.book, [spec], created_by, reversal_of=original)[0]
     except IntegrityError as error:
         raise exc.AlreadyReversed(f"entry #{original.pk} has been reversed already") from error
 
