@@ -742,7 +742,8 @@ def _sort_out_skipped(
 #
 # The lock and the write must stay two statements: in one statement the snapshot would
 # predate a close that commits while the posting waits for the lock (the concurrency
-# tests catch this).
+# tests catch this). A change to this function needs a migration that re-installs the
+# rules, as 0004_posting_path does.
 POSTGRES_POST_FUNCTION = """
 CREATE OR REPLACE FUNCTION ledger_post(
     p_book bigint, p_created_by integer, p_created_at timestamptz, p_reversal_of bigint,

@@ -1,0 +1,62 @@
+"""The PostgreSQL posting path: one call of ``ledger_post``, its own transaction when the
+caller has none. These tests commit for real (``transaction=True``)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from ledger import exceptions as exc
+from ledger.models import JournalEntry
+from ledger.selectors import account_balance
+from ledger.services import period_close, period_create
+from tests.ledger.helpers import JAN_15, MAR_1, account, contribution, make_book, nothing_written
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+@pytest.fixture
+def book(on_postgres):
+    return make_book()
+
+
+def test_a_posting_outside_a_transaction_is_two_round_trips(book):
+    """The accounts, then the posting function: no BEGIN, no COMMIT, no savepoint."""
+    assert not connection.in_atomic_block
+    contribution(book, 1_00, idempotency_key="warm-up")  # the driver prepares its statements
+    with CaptureQueriesContext(connection) as queries:
+        entry = contribution(book, 250_00, idempotency_key="c-1")
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "SELECT"]
+    assert "ledger_post" in queries.captured_queries[1]["sql"]
+    assert JournalEntry.objects.get(pk=entry.pk).lines.count() == 2
+    assert account_balance(account=account(book, "1000")) == 251_00
+
+
+def test_replay_and_refusals_outside_a_transaction(book, manager):
+    first = contribution(book, 100_00, idempotency_key="c-1")
+    with nothing_written():
+        assert contribution(book, 100_00, idempotency_key="c-1").pk == first.pk
+    with nothing_written(), pytest.raises(exc.IdempotencyConflict, match=f"entry #{first.pk}"):
+        contribution(book, 99_00, idempotency_key="c-1")
+    january = period_create(book=book, name="2025-01", start=JAN_15, end=JAN_15)
+    period_close(period=january, closed_by=manager)
+    with nothing_written(), pytest.raises(exc.ClosedPeriod, match="period 2025-01 is closed"):
+        contribution(book, 5_00, idempotency_key="c-2")
+    # a replay of an entry whose period closed since still returns it
+    assert contribution(book, 100_00, idempotency_key="c-1").pk == first.pk
+    assert account_balance(account=account(book, "1000")) == 100_00
+
+
+def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(book, manager):
+    """Inside a transaction the call runs in a savepoint: the caller may catch the refusal
+    and go on, and what it did before and after commits."""
+    january = period_create(book=book, name="2025-01", start=JAN_15, end=JAN_15)
+    period_close(period=january, closed_by=manager)
+    with transaction.atomic():
+        before = contribution(book, 10_00, day=MAR_1)
+        with pytest.raises(exc.ClosedPeriod):
+            contribution(book, 5_00)
+        after = contribution(book, 10_00, day=MAR_1)
+    assert JournalEntry.objects.filter(pk__in=[before.pk, after.pk]).count() == 2
+    assert account_balance(account=account(book, "1000")) == 20_00
