@@ -4,10 +4,8 @@
   refused by triggers, also through raw SQL.
 - On PostgreSQL the posting function ``ledger_post`` (defined in ``ledger.services``) is
   installed with the rules.
-- On PostgreSQL a deferred constraint trigger refuses, at commit, an entry with fewer than
-  two lines or whose debits and credits differ in any currency. It runs once per entry.
-  Lines added later to an entry that already exists (committed, or created inside a
-  savepoint) are checked by a statement-level trigger when the inserting statement ends.
+- On PostgreSQL deferred constraint triggers on entries and on lines refuse, at commit, an
+  entry with fewer than two lines or whose debits and credits differ in any currency.
 
 The migrations ``0002_dbrules`` and ``0004_posting_path`` install these; :func:`install`
 and :func:`uninstall` are also used by the test suite on SQLite, whose test flush deletes
@@ -36,24 +34,35 @@ POSTGRES_INSTALL = [
         """
         for table in APPEND_ONLY_TABLES
     ],
+    # One check function for two deferred constraint triggers: one on each new entry
+    # (which catches an entry without lines) and one on each new line (which catches a line
+    # added later to any entry, also one committed before, one whose own check already
+    # ran under SET CONSTRAINTS ALL IMMEDIATE, or one that another transaction has not
+    # committed yet). Both run at commit, when all lines are in.
     """
     CREATE OR REPLACE FUNCTION ledger_check_entry_balanced() RETURNS trigger AS $$
     DECLARE
+        checked_entry bigint;
         line_count bigint;
         off_currency text;
     BEGIN
+        IF TG_TABLE_NAME = 'ledger_journalentry' THEN
+            checked_entry := NEW.id;
+        ELSE
+            checked_entry := NEW.entry_id;
+        END IF;
         SELECT coalesce(sum(n), 0), min(currency) FILTER (WHERE debits <> credits)
             INTO line_count, off_currency
             FROM (
                 SELECT currency, count(*) AS n, sum(debit) AS debits, sum(credit) AS credits
-                FROM ledger_journalline WHERE entry_id = NEW.id GROUP BY currency
+                FROM ledger_journalline WHERE entry_id = checked_entry GROUP BY currency
             ) AS per_currency;
         IF line_count < 2 THEN
             RAISE EXCEPTION 'ledger: entry % has % line(s); an entry needs at least two',
-                NEW.id, line_count USING ERRCODE = 'check_violation';
+                checked_entry, line_count USING ERRCODE = 'check_violation';
         END IF;
         IF off_currency IS NOT NULL THEN
-            RAISE EXCEPTION 'ledger: entry % does not balance in %', NEW.id, off_currency
+            RAISE EXCEPTION 'ledger: entry % does not balance in %', checked_entry, off_currency
                 USING ERRCODE = 'check_violation';
         END IF;
         RETURN NULL;
@@ -61,65 +70,24 @@ POSTGRES_INSTALL = [
     $$ LANGUAGE plpgsql;
     """,
     """
+    CREATE CONSTRAINT TRIGGER ledger_journalline_balanced
+    AFTER INSERT ON ledger_journalline
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_balanced();
+    """,
+    """
     CREATE CONSTRAINT TRIGGER ledger_journalentry_balanced
     AFTER INSERT ON ledger_journalentry
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_balanced();
-    """,
-    # Lines added to an entry that this transaction did not create at its top level (an
-    # entry committed before, or one created inside a savepoint) are checked at the end of
-    # the inserting statement: the entry must still have two lines and balance. An entry
-    # created at the top level is left to its own deferred trigger above, which runs at
-    # commit, once per entry, after all its lines are in.
-    """
-    CREATE OR REPLACE FUNCTION ledger_check_added_lines() RETURNS trigger AS $$
-    DECLARE
-        top_level_xid xid := xid(pg_current_xact_id());
-        touched bigint;
-        entry_xmin xid;
-        line_count bigint;
-        off_currency text;
-    BEGIN
-        -- One primary-key look-up per entry: a join could be planned as a scan of all
-        -- entries, which grows with the book.
-        FOR touched IN SELECT DISTINCT entry_id FROM added_lines LOOP
-            SELECT xmin INTO entry_xmin FROM ledger_journalentry WHERE id = touched;
-            -- created by this transaction at its top level: its own trigger checks it at
-            -- commit; no entry at all: the foreign key refuses the line at commit
-            CONTINUE WHEN NOT FOUND OR entry_xmin = top_level_xid;
-            SELECT coalesce(sum(n), 0), min(currency) FILTER (WHERE debits <> credits)
-                INTO line_count, off_currency
-                FROM (
-                    SELECT currency, count(*) AS n, sum(debit) AS debits,
-                           sum(credit) AS credits
-                    FROM ledger_journalline WHERE entry_id = touched GROUP BY currency
-                ) AS per_currency;
-            IF line_count < 2 THEN
-                RAISE EXCEPTION 'ledger: entry % has % line(s); an entry needs at least two',
-                    touched, line_count USING ERRCODE = 'check_violation';
-            END IF;
-            IF off_currency IS NOT NULL THEN
-                RAISE EXCEPTION 'ledger: entry % does not balance in %', touched, off_currency
-                    USING ERRCODE = 'check_violation';
-            END IF;
-        END LOOP;
-        RETURN NULL;
-    END;
-    $$ LANGUAGE plpgsql;
-    """,
-    """
-    CREATE TRIGGER ledger_journalline_added
-    AFTER INSERT ON ledger_journalline
-    REFERENCING NEW TABLE AS added_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_added_lines();
     """,
 ]
 
 POSTGRES_UNINSTALL = [
     "DROP FUNCTION IF EXISTS ledger_post(bigint, integer, timestamptz, bigint, jsonb, jsonb);",
     *[f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in APPEND_ONLY_TABLES],
-    # ledger_journalline_balanced: the per-line deferred trigger of migration 0002's time.
     "DROP TRIGGER IF EXISTS ledger_journalline_balanced ON ledger_journalline;",
+    # ledger_journalline_added: a statement-level trigger that briefly replaced the one above
     "DROP TRIGGER IF EXISTS ledger_journalline_added ON ledger_journalline;",
     "DROP TRIGGER IF EXISTS ledger_journalentry_balanced ON ledger_journalentry;",
     "DROP FUNCTION IF EXISTS ledger_check_added_lines();",

@@ -21,6 +21,11 @@ class InvalidCurrency(LedgerError):
     pass
 
 
+class InvalidText(LedgerError):
+    """A key, reference or memo that is not text, is longer than its column, or holds a NUL
+    character."""
+
+
 class UnknownAccount(LedgerError):
     pass
 

@@ -28,6 +28,7 @@ from .models import (
     Book,
     DailyTotal,
     JournalEntry,
+    JournalLine,
     Period,
     SubledgerKind,
 )
@@ -162,6 +163,33 @@ def account_create(
 MAX_LINE_CENTS = 10**15
 
 
+# Column widths of the texts a posting carries (the description is cut to fit instead).
+_ENTRY_TEXT = {
+    name: JournalEntry._meta.get_field(name).max_length
+    for name in ("source_type", "source_id", "source_ref", "idempotency_key")
+}
+_LINE_TEXT = {
+    name: JournalLine._meta.get_field(name).max_length for name in ("contract", "party", "memo")
+}
+
+
+def _check_text(spec: EntrySpec) -> None:
+    """Refuse texts the database would refuse (PostgreSQL) or store uncut (SQLite)."""
+    fields = [(name, getattr(spec, name), limit) for name, limit in _ENTRY_TEXT.items()]
+    fields.append(("description", spec.description, None))
+    for line in spec.lines:
+        fields.extend((name, getattr(line, name), limit) for name, limit in _LINE_TEXT.items())
+    for name, value, limit in fields:
+        if value is None and name == "idempotency_key":
+            continue
+        if not isinstance(value, str):
+            raise exc.InvalidText(f"{name} must be text, got {type(value).__name__}")
+        if limit is not None and len(value) > limit:
+            raise exc.InvalidText(f"{name} is {len(value)} characters long; at most {limit}")
+        if "\x00" in value:
+            raise exc.InvalidText(f"{name} holds a NUL character")
+
+
 def _check_amounts(spec: EntrySpec) -> None:
     if len(spec.lines) < 2:
         raise exc.TooFewLines(f"an entry needs at least two lines, got {len(spec.lines)}")
@@ -224,6 +252,7 @@ def _prepare(
     reversal_of: JournalEntry | None = None,
 ) -> _Prepared:
     _check_amounts(spec)
+    _check_text(spec)
     prepared = _Prepared(spec=spec)
     totals: dict[str, int] = defaultdict(int)
     for line in spec.lines:
@@ -585,7 +614,7 @@ def _post(
             if len(written) == len(entries):
                 return entries
             return _sort_out_skipped(book, prepared, entries, written)
-    if connection.in_atomic_block:
+    if connection.in_atomic_block or not connection.get_autocommit():
         with transaction.atomic():
             return _write_postgresql(book, prepared, entries)
     return _write_postgresql(book, prepared, entries)
@@ -736,9 +765,14 @@ def _sort_out_skipped(
 #    summed from exactly those lines and added by upserts in key order, so that concurrent
 #    postings lock the rows in the same order and cannot deadlock ('contract' and 'party'
 #    are the SubledgerKind values).
-# 3. Only when an entry was left out: the same content under a used key is a replay and
-#    returns the entry posted before; other content under a used key raises LG002; a date
-#    in a closed period raises LG001. Raising undoes everything the call wrote.
+# 3. Only when an entry was left out: first the idempotency keys (the same content under a
+#    used key is a replay and returns the entry posted before, other content raises
+#    LG002), then the earliest date in a closed period (LG001), as on SQLite. Raising
+#    undoes everything the call wrote.
+#
+# Entries are inserted in idempotency-key order, so that batches sharing keys wait for
+# each other instead of deadlocking. Under REPEATABLE READ or SERIALIZABLE the write's
+# snapshot could predate a close, so the function refuses to run there.
 #
 # The lock and the write must stay two statements: in one statement the snapshot would
 # predate a close that commits while the posting waits for the lock (the concurrency
@@ -754,8 +788,16 @@ DECLARE
     written_ids bigint[];
     skipped record;
     posted_before record;
-    closed_period text;
+    unexplained bigint[] := '{}';
+    closed record;
 BEGIN
+    -- Under REPEATABLE READ or SERIALIZABLE the write below would see the periods as they
+    -- were when the transaction began, and could miss a close.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'ledger: posting needs READ COMMITTED, not %',
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
     PERFORM 1 FROM ledger_book b WHERE b.id = p_book FOR KEY SHARE;
 
     WITH src AS MATERIALIZED (
@@ -783,6 +825,8 @@ BEGIN
             WHERE p.book_id = params.book_id AND p.closed_at IS NOT NULL
               AND p.start <= src.date AND p."end" >= src.date
         )
+        -- in key order: batches that share keys wait for each other and cannot deadlock
+        ORDER BY src.idempotency_key
         ON CONFLICT (book_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
     ),
@@ -835,39 +879,49 @@ BEGIN
     IF coalesce(cardinality(written_ids), 0) = jsonb_array_length(p_entries) THEN
         RETURN;
     END IF;
+    -- Left out: first the idempotency keys (a replay returns the entry posted before,
+    -- other content is refused), then, for what is left, the earliest closed date.
     FOR skipped IN
-        SELECT s.position, s.e->>5 AS idempotency_key, s.e->>6 AS content_hash,
-               (s.e->>0)::date AS date
+        SELECT s.position, s.e->>5 AS idempotency_key, s.e->>6 AS content_hash
         FROM jsonb_array_elements(p_entries) WITH ORDINALITY AS s(e, position)
         WHERE s.position <> ALL(coalesce(written_positions, '{}'))
         ORDER BY s.position
     LOOP
         SELECT e.id, e.content_hash INTO posted_before FROM ledger_journalentry e
             WHERE e.book_id = p_book AND e.idempotency_key = skipped.idempotency_key;
-        IF FOUND THEN
-            IF posted_before.content_hash <> skipped.content_hash THEN
-                RAISE EXCEPTION USING ERRCODE = 'LG002', MESSAGE = format(
-                    'idempotency key %L was used for entry #%s with different content',
-                    skipped.idempotency_key, posted_before.id);
-            END IF;
+        IF NOT FOUND THEN
+            unexplained := unexplained || skipped.position;
+        ELSIF posted_before.content_hash <> skipped.content_hash THEN
+            RAISE EXCEPTION USING ERRCODE = 'LG002', MESSAGE = format(
+                'idempotency key ''%s'' was used for entry #%s with different content',
+                skipped.idempotency_key, posted_before.id);
+        ELSE
             entry_position := skipped.position;
             entry_id := posted_before.id;
             is_replay := true;
             RETURN NEXT;
-            CONTINUE;
         END IF;
-        SELECT p.name INTO closed_period FROM ledger_period p
-            WHERE p.book_id = p_book AND p.closed_at IS NOT NULL
-              AND p.start <= skipped.date AND p."end" >= skipped.date;
-        IF FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'LG001', MESSAGE = format(
-                'period %s is closed; an entry dated %s is refused, '
-                'book the correction in an open period',
-                closed_period, to_char(skipped.date, 'DD-MM-YYYY'));
-        END IF;
-        RAISE EXCEPTION 'ledger: entry % of the batch was not written', skipped.position
-            USING ERRCODE = 'unique_violation';
     END LOOP;
+    IF cardinality(unexplained) = 0 THEN
+        RETURN;
+    END IF;
+    SELECT p.name, s.date INTO closed FROM (
+        SELECT (e->>0)::date AS date
+        FROM jsonb_array_elements(p_entries) WITH ORDINALITY AS t(e, position)
+        WHERE t.position = ANY(unexplained)
+    ) AS s
+    JOIN ledger_period p ON p.book_id = p_book AND p.closed_at IS NOT NULL
+        AND p.start <= s.date AND p."end" >= s.date
+    ORDER BY s.date
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'LG001', MESSAGE = format(
+            'period %s is closed; an entry dated %s is refused, '
+            'book the correction in an open period',
+            closed.name, to_char(closed.date, 'DD-MM-YYYY'));
+    END IF;
+    RAISE EXCEPTION 'ledger: entry % of the batch was not written', unexplained[1]
+        USING ERRCODE = 'unique_violation';
 END;
 $$ LANGUAGE plpgsql;
 """

@@ -2,10 +2,8 @@
 
 - Drop three single-column indexes that composite indexes already serve (entry book, entry
   date, line account): each index costs time on every posting.
-- Re-install the database rules: the balance check now runs once per entry at commit (a
-  deferred trigger on the entry) instead of once per line, lines added to an existing
-  entry are checked by a statement-level trigger, and on PostgreSQL the posting function
-  ``ledger_post`` is installed. On SQLite, altering a field rebuilds the
+- Re-install the database rules: on PostgreSQL the posting function ``ledger_post`` is
+  installed, and the deferred balance check does its work in one query. On SQLite, altering a field rebuilds the
   table, which drops its triggers; re-installing puts the append-only triggers back.
 """
 

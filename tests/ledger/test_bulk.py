@@ -172,3 +172,24 @@ def test_large_batch_crosses_the_upsert_chunk_size(book):
     entries_post_bulk(book=book, entries=specs)
     assert account_balance(account=account(book, BANK_REVOLVING)) == sum(n + 1 for n in range(200))
     assert_books_consistent(book)
+
+
+def test_a_key_conflict_is_reported_before_a_closed_period_on_both_databases(book, manager):
+    """Whatever the order in the batch: first the idempotency keys, then the periods."""
+    contribution(book, 100, idempotency_key="k1")
+    january = period_create(book=book, name="2025-01", start=D(2025, 1, 1), end=D(2025, 1, 31))
+    period_close(period=january, closed_by=manager)
+    batch = [receipt(1, day=D(2025, 1, 20)), receipt(2, key="k1")]
+    with nothing_written(), pytest.raises(exc.IdempotencyConflict, match="'k1' was used"):
+        entries_post_bulk(book=book, entries=batch)
+
+
+def test_the_earliest_closed_date_is_named(book, manager):
+    for month, end in ((1, 31), (2, 28)):
+        period = period_create(
+            book=book, name=f"2025-0{month}", start=D(2025, month, 1), end=D(2025, month, end)
+        )
+        period_close(period=period, closed_by=manager)
+    batch = [receipt(1, day=D(2025, 2, 10)), receipt(2, day=D(2025, 1, 20)), receipt(3)]
+    with nothing_written(), pytest.raises(exc.ClosedPeriod, match="2025-01 .* 20-01-2025"):
+        entries_post_bulk(book=book, entries=batch)

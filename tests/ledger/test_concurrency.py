@@ -257,3 +257,32 @@ def test_posting_waits_for_a_close_in_flight_and_is_then_refused(on_postgres, ma
         counts_before
     )
     assert not connections["default"].in_atomic_block
+
+
+def test_batches_sharing_keys_in_opposite_order_do_not_deadlock(on_postgres):
+    """Two imports of the same bank file, one read backwards: keys are inserted in key
+    order, so one waits for the other and then replays it, instead of a deadlock."""
+    from ledger.services import EntrySpec, entries_post_bulk
+
+    book = make_book()
+    specs = [
+        EntrySpec(
+            date=D(2025, 6, 1),
+            description=f"Bankregel {n}",
+            lines=[Dr(BANK_REVOLVING, 100 + n), Cr(CAPITAL_REVOLVING, 100 + n, party="INV-1")],
+            idempotency_key=f"bank-{n:05d}",
+        )
+        for n in range(5_000)
+    ]
+    start = threading.Barrier(2)
+
+    @in_thread
+    def worker(order: list) -> list[int]:
+        start.wait()
+        return [e.pk for e in entries_post_bulk(book=book, entries=order)]
+
+    with ThreadPoolExecutor(2) as pool:
+        forwards, backwards = pool.map(worker, [specs, specs[::-1]])
+    assert forwards == backwards[::-1]
+    assert JournalEntry.objects.filter(book=book).count() == 5_000
+    assert_books_consistent(book)

@@ -60,3 +60,13 @@ def test_a_refusal_inside_the_callers_transaction_leaves_it_usable(book, manager
         after = contribution(book, 10_00, day=MAR_1)
     assert JournalEntry.objects.filter(pk__in=[before.pk, after.pk]).count() == 2
     assert account_balance(account=account(book, "1000")) == 20_00
+
+
+def test_posting_under_repeatable_read_is_refused(book):
+    """Its snapshot would predate a period close; the function refuses rather than risk it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with nothing_written(), pytest.raises(Exception, match="needs READ COMMITTED"):
+            contribution(book, 1_00)
+    assert not JournalEntry.objects.filter(book=book).exists()

@@ -168,57 +168,95 @@ def test_the_refused_error_class_on_postgres(on_postgres, posted):
     assert info.value.__cause__.sqlstate == "23001"
 
 
-def insert_lines(entry_id, *lines):
-    """Several lines in one INSERT statement: (account, debit, credit, party)."""
-    rows = ", ".join(["(%s, %s, %s, %s, %s, 'EUR', '', %s, '')"] * len(lines))
-    params = []
-    for account_obj, debit, credit, party in lines:
-        params += [entry_id, account_obj.pk, D(2025, 5, 1), debit, credit, party]
-    raw(
-        "INSERT INTO ledger_journalline (entry_id, account_id, date, debit, credit, currency, "
-        f"contract, party, memo) VALUES {rows}",
-        params,
-    )
-
-
 @pytest.mark.postgres
-def test_a_line_added_to_a_committed_entry_is_refused_at_once(on_postgres, posted):
-    """An entry that exists already must still balance when the inserting statement ends."""
+def test_a_line_added_to_a_committed_entry_is_refused_at_commit(on_postgres, posted):
     book, entry = posted
-    with pytest.raises(IntegrityError, match=f"entry {entry.pk} does not balance in EUR"):
+    message = f"entry {entry.pk} does not balance in EUR"
+    with pytest.raises(IntegrityError, match=message), transaction.atomic():
         insert_line(entry.pk, account(book, "1000"), 1, 0)
     assert JournalLine.objects.filter(entry=entry).count() == 2
     assert account_balance(account=account(book, "1000")) == 100_00
 
 
 @pytest.mark.postgres
-def test_lines_in_a_savepoint_must_balance_when_their_statement_ends(on_postgres):
-    """Inside a savepoint (a nested atomic block, as services post) the entry is checked at
-    the end of each line insert: all lines at once pass, one by one is refused."""
+def test_lines_in_a_savepoint_are_checked_at_commit_too(on_postgres):
+    """Inside a savepoint (a nested atomic block, as services post) lines may come one by
+    one; the entry must balance when the transaction commits."""
     book = make_book()
     bank, capital = account(book, "1000"), account(book, "3000")
-    with transaction.atomic():
+    with pytest.raises(IntegrityError, match="does not balance in EUR"), transaction.atomic():
         with transaction.atomic():
             entry_id = insert_entry(book)
-            insert_lines(entry_id, (bank, 100, 0, ""), (capital, 0, 100, "INV-1"))
-        with pytest.raises(IntegrityError, match="needs at least two"), transaction.atomic():
+            insert_line(entry_id, bank, 100, 0)
+            insert_line(entry_id, capital, 0, 100, party="INV-1")
+        with transaction.atomic():
             other_id = insert_entry(book, "stuk voor stuk")
             insert_line(other_id, bank, 100, 0)
-    assert JournalLine.objects.filter(entry_id=entry_id).count() == 2
-    assert not JournalEntry.objects.filter(pk=other_id).exists()
+            insert_line(other_id, capital, 0, 99, party="INV-1")
+    assert not JournalEntry.objects.filter(pk__in=[entry_id, other_id]).exists()
 
 
 @pytest.mark.postgres
-def test_the_balance_check_runs_once_per_entry(on_postgres):
-    """One deferred trigger on the entry, none per line: the per-line trigger of before is
-    gone, so a posting's commit does the check once."""
+def test_a_line_added_after_an_early_check_is_still_checked(on_postgres):
+    """SET CONSTRAINTS ALL IMMEDIATE runs the entry's check early; a line added after that
+    is checked again at commit."""
+    book = make_book()
+    with pytest.raises(IntegrityError, match="does not balance in EUR"), transaction.atomic():
+        entry = contribution(book, 100_00)
+        raw("SET CONSTRAINTS ALL IMMEDIATE")
+        raw("SET CONSTRAINTS ALL DEFERRED")
+        insert_line(entry.pk, account(book, "1000"), 777, 0)
+    assert not JournalEntry.objects.filter(book=book).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first", ["entry", "line"])
+def test_a_line_for_another_transactions_uncommitted_entry_is_refused(on_postgres, first):
+    """Foreign keys are deferred, so a second connection can insert a line for an entry
+    that is not committed yet. Whichever commits first, the line's commit is refused: by
+    the balance check when the entry committed before it, by the foreign key otherwise."""
+    import psycopg
+
+    book = make_book()
+    bank = account(book, "1000")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    )
+    refused = r"does not balance in EUR|foreign key"
+    try:
+        with transaction.atomic():
+            entry = contribution(book, 500)
+            other.execute(
+                "INSERT INTO ledger_journalline (entry_id, account_id, date, debit, credit, "
+                "currency, contract, party, memo) VALUES (%s, %s, %s, 999, 0, 'EUR', '', '', '')",
+                [entry.pk, bank.pk, D(2025, 5, 1)],
+            )
+            if first == "line":
+                with pytest.raises(psycopg.errors.Error, match=refused):
+                    other.commit()
+        if first == "entry":
+            with pytest.raises(psycopg.errors.Error, match=refused):
+                other.commit()
+    finally:
+        other.close()
+    assert JournalLine.objects.filter(entry=entry).count() == 2
+    assert account_balance(account=bank) == 500
+
+
+@pytest.mark.postgres
+def test_the_balance_check_is_deferred_on_entries_and_lines(on_postgres):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT tgname, tgdeferrable, tgtype & 1 = 1 AS per_row FROM pg_trigger "
+            "SELECT tgname, tgdeferrable, tginitdeferred FROM pg_trigger "
             "WHERE tgrelid IN ('ledger_journalline'::regclass, 'ledger_journalentry'::regclass) "
-            "AND tgname NOT LIKE 'RI_%%' AND tgname NOT LIKE '%%append_only' ORDER BY tgname"
+            "AND tgname LIKE '%%balanced' ORDER BY tgname"
         )
         assert cursor.fetchall() == [
             ("ledger_journalentry_balanced", True, True),
-            ("ledger_journalline_added", False, False),
+            ("ledger_journalline_balanced", True, True),
         ]

@@ -399,7 +399,9 @@ def test_level_payment_against_numpy_financial(principal, rate, periods, frequen
     assert math.isclose(float(exact), oracle, rel_tol=1e-9, abs_tol=1e-9)
     rounded = level_payment(principal, rate, periods, frequency, rounding=rounding)
     assert rounded == round_exact(exact, 2, rounding)
-    assert abs(float(rounded) - oracle) <= 0.005 + 1e-6
+    # within half a cent of the oracle, give or take the oracle's own float error: at a tiny
+    # rate (1 + r)**n - 1 cancels, and on millions that error passes a thousandth of a cent
+    assert abs(float(rounded) - oracle) <= 0.005 + max(1e-6, 1e-9 * abs(oracle))
 
 
 @PROPERTY
