@@ -36,9 +36,12 @@ POSTGRES_INSTALL = [
     ],
     # One check function for two deferred constraint triggers: one on each new entry
     # (which catches an entry without lines) and one on each new line (which catches a line
-    # added later to any entry, also one committed before, one whose own check already
-    # ran under SET CONSTRAINTS ALL IMMEDIATE, or one that another transaction has not
-    # committed yet). Both run at commit, when all lines are in.
+    # added later to any entry: one committed before, one whose check already ran under
+    # SET CONSTRAINTS ALL IMMEDIATE, or one another transaction has not committed yet).
+    # Both run at commit, when all lines are in. Lines written by the posting function
+    # (ledger.services.POSTGRES_POST_FUNCTION) are left to their entry's trigger: the
+    # function writes an entry and all its lines in one statement and marks that statement
+    # with the transaction-local setting ledger.posting, which it clears right after.
     """
     CREATE OR REPLACE FUNCTION ledger_check_entry_balanced() RETURNS trigger AS $$
     DECLARE
@@ -73,7 +76,9 @@ POSTGRES_INSTALL = [
     CREATE CONSTRAINT TRIGGER ledger_journalline_balanced
     AFTER INSERT ON ledger_journalline
     DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_check_entry_balanced();
+    FOR EACH ROW
+    WHEN (current_setting('ledger.posting', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION ledger_check_entry_balanced();
     """,
     """
     CREATE CONSTRAINT TRIGGER ledger_journalentry_balanced

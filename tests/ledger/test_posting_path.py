@@ -70,3 +70,13 @@ def test_posting_under_repeatable_read_is_refused(book):
         with nothing_written(), pytest.raises(Exception, match="needs READ COMMITTED"):
             contribution(book, 1_00)
     assert not JournalEntry.objects.filter(book=book).exists()
+
+
+def test_the_posting_mark_is_cleared_after_each_call(book):
+    """ledger_post marks its own statement so that its lines skip the per-line check; a raw
+    line later in the same transaction is checked again."""
+    with transaction.atomic():
+        contribution(book, 1_00)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('ledger.posting', true)")
+            assert cursor.fetchone()[0] == "off"
