@@ -217,7 +217,16 @@ def _code(account: str | Account) -> str:
     return account.code if isinstance(account, Account) else str(account)
 
 
-def _resolve_accounts(book: Book, specs: Sequence[EntrySpec]) -> dict[str, _AccountRow]:
+# Accounts by (database, book, code), active ones only, for the PostgreSQL posting path:
+# an account's id, book and code never change, and the posting function checks again in
+# the database that each account is of the book, active, and gets the sub-ledger key it
+# keeps (see _write_postgresql). So a posting needs no round trip to read its accounts.
+_ACCOUNTS: dict[tuple[str, int, str], _AccountRow] = {}
+
+
+def _resolve_accounts(
+    book: Book, specs: Sequence[EntrySpec], *, cached: bool = False
+) -> dict[str, _AccountRow]:
     """Look up the accounts the lines name by code (raw SQL: the ORM costs more here)."""
     codes = sorted(
         {
@@ -227,22 +236,39 @@ def _resolve_accounts(book: Book, specs: Sequence[EntrySpec]) -> dict[str, _Acco
             if not isinstance(line.account, Account)
         }
     )
-    if not codes:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, code, subledger, is_active FROM ledger_account "  # noqa: S608
-            f"WHERE book_id = %s AND code IN ({', '.join(['%s'] * len(codes))})",
-            [book.pk, *codes],
-        )
-        found = {
-            code: _AccountRow(pk, book.pk, code, subledger, bool(is_active))
-            for pk, code, subledger, is_active in cursor.fetchall()
-        }
+    database = connection.settings_dict["NAME"]
+    found = {}
+    if cached:
+        for code in codes:
+            row = _ACCOUNTS.get((database, book.pk, code))
+            if row is not None:
+                found[code] = row
+    wanted = [code for code in codes if code not in found]
+    if wanted:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, code, subledger, is_active FROM ledger_account "  # noqa: S608
+                f"WHERE book_id = %s AND code IN ({', '.join(['%s'] * len(wanted))})",
+                [book.pk, *wanted],
+            )
+            for pk, code, subledger, is_active in cursor.fetchall():
+                found[code] = row = _AccountRow(pk, book.pk, code, subledger, bool(is_active))
+                if cached and row.is_active:
+                    _ACCOUNTS[(database, book.pk, code)] = row
     missing = set(codes) - found.keys()
     if missing:
         raise exc.UnknownAccount(f"no account {', '.join(sorted(missing))} in book {book.slug}")
     return found
+
+
+def _forget_accounts(book: Book) -> None:
+    database = connection.settings_dict["NAME"]
+    for key in [k for k in _ACCOUNTS if k[0] == database and k[1] == book.pk]:
+        _ACCOUNTS.pop(key, None)
+
+
+class _AccountChanged(Exception):
+    """The posting function found an account that is no longer what the service read."""
 
 
 def _prepare(
@@ -597,27 +623,37 @@ def _post(
 ) -> list[JournalEntry]:
     """Validate and post ``specs``: one transaction, all or nothing.
 
-    On PostgreSQL the write is one call of the posting function. Outside a transaction that
+    On PostgreSQL the write is one call of the posting function, and the accounts come from
+    a cache the function checks: a posting is one round trip. Outside a transaction that
     call is a transaction of its own (no BEGIN and COMMIT round trips); inside the caller's
     transaction it runs in a savepoint, so that a refusal leaves the caller's transaction
-    usable, as a refused call changes nothing.
+    usable, as a refused call changes nothing. Should an account have changed since it was
+    cached, the cache is dropped and the posting validated and tried once more.
     """
-    accounts = _resolve_accounts(book, specs)
-    prepared = [_prepare(book, spec, accounts, reversal_of) for spec in specs]
-    keys = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key]
-    if len(keys) != len(set(keys)):
-        raise exc.IdempotencyConflict("the same idempotency key appears twice in one batch")
-    entries = [_new_entry(book, p, created_by, reversal_of) for p in prepared]
-    if connection.vendor != "postgresql":
-        with transaction.atomic():
-            written = _write_sqlite(book, prepared, entries)
-            if len(written) == len(entries):
-                return entries
-            return _sort_out_skipped(book, prepared, entries, written)
-    if connection.in_atomic_block or not connection.get_autocommit():
-        with transaction.atomic():
+    postgresql = connection.vendor == "postgresql"
+    for attempt in (1, 2):
+        accounts = _resolve_accounts(book, specs, cached=postgresql and attempt == 1)
+        prepared = [_prepare(book, spec, accounts, reversal_of) for spec in specs]
+        keys = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key]
+        if len(keys) != len(set(keys)):
+            raise exc.IdempotencyConflict("the same idempotency key appears twice in one batch")
+        entries = [_new_entry(book, p, created_by, reversal_of) for p in prepared]
+        if not postgresql:
+            with transaction.atomic():
+                written = _write_sqlite(book, prepared, entries)
+                if len(written) == len(entries):
+                    return entries
+                return _sort_out_skipped(book, prepared, entries, written)
+        try:
+            if connection.in_atomic_block or not connection.get_autocommit():
+                with transaction.atomic():
+                    return _write_postgresql(book, prepared, entries)
             return _write_postgresql(book, prepared, entries)
-    return _write_postgresql(book, prepared, entries)
+        except _AccountChanged:
+            _forget_accounts(book)
+            if attempt == 2:
+                raise IntegrityError("an account changed while the entry was posted") from None
+    raise AssertionError("unreachable")
 
 
 def _write_sqlite(book: Book, prepared: list[_Prepared], entries: list[JournalEntry]) -> set[int]:
@@ -718,7 +754,11 @@ def _write_postgresql(
     return entries
 
 
-_REFUSALS = {"LG001": exc.ClosedPeriod, "LG002": exc.IdempotencyConflict}
+_REFUSALS = {
+    "LG001": exc.ClosedPeriod,
+    "LG002": exc.IdempotencyConflict,
+    "LG003": _AccountChanged,
+}
 
 
 def _message_of(error) -> str:
@@ -799,6 +839,20 @@ BEGIN
             USING ERRCODE = 'invalid_transaction_state';
     END IF;
     PERFORM 1 FROM ledger_book b WHERE b.id = p_book FOR KEY SHARE;
+
+    -- The service may have read the accounts from its cache: each must still be of this
+    -- book, active, and get the key of the sub-ledger it keeps.
+    IF EXISTS (
+        SELECT 1
+        FROM jsonb_array_elements(p_lines) AS l(e)
+        LEFT JOIN ledger_account a ON a.id = (l.e->>1)::bigint
+        WHERE a.id IS NULL OR a.book_id <> p_book OR NOT a.is_active
+           OR (a.subledger = 'contract' AND l.e->>5 = '')
+           OR (a.subledger = 'party' AND l.e->>6 = '')
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'LG003',
+            MESSAGE = 'ledger: an account changed since the posting service read it';
+    END IF;
 
     -- The lines below belong to entries written by the same statement, which their
     -- entries' deferred triggers check at commit: no check per line (ledger.dbrules).
