@@ -92,10 +92,7 @@ POSTGRES_UNINSTALL = [
     "DROP FUNCTION IF EXISTS ledger_post(bigint, integer, timestamptz, bigint, jsonb, jsonb);",
     *[f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in APPEND_ONLY_TABLES],
     "DROP TRIGGER IF EXISTS ledger_journalline_balanced ON ledger_journalline;",
-    # ledger_journalline_added: a statement-level trigger that briefly replaced the one above
-    "DROP TRIGGER IF EXISTS ledger_journalline_added ON ledger_journalline;",
     "DROP TRIGGER IF EXISTS ledger_journalentry_balanced ON ledger_journalentry;",
-    "DROP FUNCTION IF EXISTS ledger_check_added_lines();",
     "DROP FUNCTION IF EXISTS ledger_check_entry_balanced();",
     "DROP FUNCTION IF EXISTS ledger_refuse_change();",
 ]

@@ -640,10 +640,7 @@ def _post(
         entries = [_new_entry(book, p, created_by, reversal_of) for p in prepared]
         if not postgresql:
             with transaction.atomic():
-                written = _write_sqlite(book, prepared, entries)
-                if len(written) == len(entries):
-                    return entries
-                return _sort_out_skipped(book, prepared, entries, written)
+                return _write_sqlite(book, prepared, entries)
         try:
             if connection.in_atomic_block or not connection.get_autocommit():
                 with transaction.atomic():
@@ -656,28 +653,33 @@ def _post(
     raise AssertionError("unreachable")
 
 
-def _write_sqlite(book: Book, prepared: list[_Prepared], entries: list[JournalEntry]) -> set[int]:
+def _write_sqlite(
+    book: Book, prepared: list[_Prepared], entries: list[JournalEntry]
+) -> list[JournalEntry]:
     """Write the entries step by step (SQLite runs in-process: a statement costs little).
 
-    Returns the positions of the entries written; an entry whose idempotency key was used
-    before is left out for :func:`_sort_out_skipped`. A date in a closed period is refused
-    here, before anything is written.
+    An entry whose idempotency key was used before with the same content is a replay and
+    returns the entry posted before; other content is refused, and so is a date in a
+    closed period, before anything is written. SQLite serialises writers (BEGIN
+    IMMEDIATE), so no other posting can take a key between the look-up and the insert.
     """
     existing = _existing_for_keys(book, prepared)
     fresh = [
-        (i, p, e)
-        for i, (p, e) in enumerate(zip(prepared, entries, strict=True))
+        (p, e)
+        for p, e in zip(prepared, entries, strict=True)
         if (p.spec.idempotency_key or "") not in existing
     ]
-    if not fresh:
-        return set()
-    _check_periods(book, {p.spec.date for _, p, _ in fresh})
-    if not _insert_entries([e for _, _, e in fresh]):
-        return set()
-    lines = [ln for _, p, e in fresh for ln in _new_lines(e, p)]
-    _insert_lines(lines)
-    _apply_to_balances(lines)
-    return {i for i, _, _ in fresh}
+    if fresh:
+        _check_periods(book, {p.spec.date for p, _ in fresh})
+        if not _insert_entries([e for _, e in fresh]):
+            raise IntegrityError("idempotency key taken by a concurrent posting")
+        lines = [ln for p, e in fresh for ln in _new_lines(e, p)]
+        _insert_lines(lines)
+        _apply_to_balances(lines)
+    return [
+        existing.get(p.spec.idempotency_key or "", e)
+        for p, e in zip(prepared, entries, strict=True)
+    ]
 
 
 def _write_postgresql(
@@ -689,7 +691,8 @@ def _write_postgresql(
     driver passes on as it is (arrays per column cost ten times more to encode). The
     function returns, for each entry, its id and whether it was posted before under the
     same idempotency key with the same content (a replay); it refuses the whole call with
-    SQLSTATE LG001 (closed period) or LG002 (idempotency key used for other content).
+    SQLSTATE LG001 (closed period), LG002 (idempotency key used for other content) or
+    LG003 (an account changed since it was cached).
     """
     now = timezone.now()
     first = entries[0]
@@ -764,29 +767,6 @@ _REFUSALS = {
 def _message_of(error) -> str:
     diag = getattr(error, "diag", None)
     return (diag.message_primary if diag is not None else None) or str(error)
-
-
-def _sort_out_skipped(
-    book: Book, prepared: list[_Prepared], entries: list[JournalEntry], written: set[int]
-) -> list[JournalEntry]:
-    """Explain the entries the SQLite write left out, or refuse the call (on PostgreSQL the
-    posting function does this itself).
-
-    An entry is left out when its idempotency key was used before (the same content
-    returns that entry, other content is refused), when its date lies in a closed period
-    (refused), or when a concurrent posting took its key meanwhile. Raising rolls the
-    call's transaction back, so nothing of a refused call stays behind.
-    """
-    skipped = [(i, p) for i, p in enumerate(prepared) if i not in written]
-    existing = _existing_for_keys(book, [p for _, p in skipped])
-    unexplained = [p for _, p in skipped if (p.spec.idempotency_key or "") not in existing]
-    if unexplained:
-        _check_periods(book, {p.spec.date for p in unexplained})
-        raise IntegrityError("idempotency key taken by a concurrent posting")
-    return [
-        entries[i] if i in written else existing[p.spec.idempotency_key]
-        for i, p in enumerate(prepared)
-    ]
 
 
 # The PostgreSQL posting function, installed by the ledger's migrations (ledger.dbrules).
