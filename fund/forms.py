@@ -12,9 +12,10 @@ from django.contrib.auth import get_user_model
 from django.core.validators import FileExtensionValidator
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from ledger import clock
 
 from .models import (
     ApplicationKind,
@@ -83,7 +84,7 @@ def money_field(label, *, required: bool = True, min_value: str = "0.01", **kwar
 
 
 def date_field(label, **kwargs):
-    return forms.DateField(label=label, initial=timezone.localdate, widget=DateInput(), **kwargs)
+    return forms.DateField(label=label, initial=clock.today, widget=DateInput(), **kwargs)
 
 
 def text_area(rows: int = 4):

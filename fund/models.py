@@ -18,6 +18,7 @@ from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 from schwifty import IBAN
 
+from ledger import clock
 from ledger.models import Book
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "EUR"}
@@ -50,7 +51,7 @@ class Fund(models.Model):
         blank=True,
         verbose_name=_("fondsbeheerders"),
     )
-    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("aangemaakt"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("fonds")
@@ -115,7 +116,7 @@ class Investor(models.Model):
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="investors", blank=True, verbose_name=_("gebruikers")
     )
-    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("aangemaakt"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("investeerder")
@@ -136,7 +137,7 @@ class Commitment(models.Model):
     amount = MoneyField(_("toegezegd bedrag"), **MONEY)
     date = models.DateField(_("datum toezegging"))
     reference = models.CharField(_("kenmerk"), max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("toezegging")
@@ -161,7 +162,7 @@ class Contribution(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("storting")
@@ -221,7 +222,7 @@ class Collective(models.Model):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("aangemaakt"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("collectief")
@@ -299,7 +300,7 @@ class Application(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("aangemaakt"), default=clock.now, editable=False)
     submitted_at = models.DateTimeField(_("ingediend op"), null=True, blank=True)
     # First pair of eyes: assessment and proposal.
     assessor = models.ForeignKey(
@@ -374,7 +375,7 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("bijlage")
@@ -435,7 +436,7 @@ class GrantPayment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("subsidiebetaling")

@@ -8,10 +8,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 from djmoney.money import Money
 
-from ledger import chart
+from ledger import chart, clock
 from ledger.money import from_cents
 from ledger.selectors import account_balance, balances_by_code
 
@@ -89,7 +88,7 @@ def fund_positions(fund: Fund) -> list[CompartmentPosition]:
 
 def pool_history(fund: Fund, months: int = 12, today: Date | None = None) -> list[dict]:
     """Cash per compartment at each of the last ``months`` month ends (and today)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     ends = []
     cursor = today.replace(day=1) - timedelta(days=1)
     for _ in range(months):

@@ -11,11 +11,10 @@ from datetime import date as Date
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from ledger import chart
+from ledger import chart, clock
 from ledger.money import MoneyError, round_money, to_cents
 from ledger.services import Cr, Dr, audit_record, book_create, entry_post
 
@@ -250,7 +249,7 @@ COLLECTIVE_FIELDS = [
 @transaction.atomic
 def collective_register(*, registered_by, member=None, **fields) -> Collective:
     """Register a collective (unverified). ``member`` becomes its contact user."""
-    year = timezone.localdate().year
+    year = clock.today().year
     code = number_next(prefix="C", year=year)
     fields["iban"] = fields.get("iban", "").replace(" ", "").upper()
     collective = Collective(code=code, **fields)
@@ -311,7 +310,7 @@ def collective_verify(*, collective: Collective, verified_by) -> Collective:
     collective = Collective.objects.select_for_update().get(pk=collective.pk)
     if collective.is_verified:
         raise exc.InvalidTransition(_("Dit collectief is al geverifieerd."))
-    collective.verified_at = timezone.now()
+    collective.verified_at = clock.now()
     collective.verified_by = verified_by
     collective.save(update_fields=["verified_at", "verified_by"])
     audit_record(
@@ -411,7 +410,7 @@ def application_create(
     unknown = set(details) - EDITABLE_FIELDS
     if unknown:
         raise exc.NotAllowed(f"unknown fields {sorted(unknown)}")
-    number = number_next(prefix="A", year=timezone.localdate().year)
+    number = number_next(prefix="A", year=clock.today().year)
     application = Application(
         number=number,
         fund=fund,
@@ -494,7 +493,7 @@ def application_submit(*, application: Application, submitted_by) -> Application
         )
     before = _snapshot(application, APPLICATION_FIELDS)
     application.state = ApplicationState.SUBMITTED
-    application.submitted_at = timezone.now()
+    application.submitted_at = clock.now()
     application.save(update_fields=["state", "submitted_at"])
     _transition(application, submitted_by, "submit", before)
     return application
@@ -559,7 +558,7 @@ def application_assess(
         raise exc.InvalidTransition(_("Schrijf de beoordeling uit."))
     before = _snapshot(application, APPLICATION_FIELDS)
     application.assessor = assessor
-    application.assessed_at = timezone.now()
+    application.assessed_at = clock.now()
     application.assessment = assessment
     application.proposal = proposal
     application.proposed_amount = _positive(amount) if proposal == Proposal.APPROVE else None
@@ -614,7 +613,7 @@ def application_decide(
         raise exc.InvalidTransition(_("Motiveer het besluit."))
     before = _snapshot(application, APPLICATION_FIELDS)
     application.decided_by = decided_by
-    application.decided_at = timezone.now()
+    application.decided_at = clock.now()
     application.decision_reason = reason
     if conditions is not None:
         application.conditions = conditions

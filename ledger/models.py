@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from . import clock
+
 
 class Book(models.Model):
     """One set of books: a fund's general ledger, in one base currency."""
@@ -19,7 +21,7 @@ class Book(models.Model):
     slug = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("naam"), max_length=200)
     currency = models.CharField(_("basisvaluta"), max_length=3, default="EUR")
-    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("aangemaakt"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("boek")
@@ -128,7 +130,7 @@ class JournalEntry(models.Model):
         related_name="+",
         verbose_name=_("geboekt door"),
     )
-    created_at = models.DateTimeField(_("geboekt op"), auto_now_add=True)
+    created_at = models.DateTimeField(_("geboekt op"), default=clock.now, editable=False)
     # NULL (not "") when absent, so that the partial unique constraint skips it.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     content_hash = models.CharField(max_length=64)
@@ -264,7 +266,7 @@ class DailyTotal(models.Model):
 class AuditEvent(models.Model):
     """Who changed what, when, with the state before and after. Append-only."""
 
-    at = models.DateTimeField(_("tijdstip"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("tijdstip"), default=clock.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

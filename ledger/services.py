@@ -16,9 +16,9 @@ from datetime import date as Date
 from typing import Any, NamedTuple
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.utils import timezone
 from moneyed import CURRENCIES
 
+from . import clock
 from . import exceptions as exc
 from .chart import DEFAULT_CHART, AccountTemplate
 from .models import (
@@ -443,7 +443,7 @@ def _insert_entries(entries: list[JournalEntry]) -> bool:
     False is returned and the caller sorts it out. Raw SQL because this is the hottest path
     of the ledger (the ORM's bulk_create costs several times the statement).
     """
-    now = timezone.now()
+    now = clock.now()
     stored_now = connection.ops.adapt_datetimefield_value(now)
     rows = []
     for e in entries:
@@ -694,7 +694,7 @@ def _write_postgresql(
     SQLSTATE LG001 (closed period), LG002 (idempotency key used for other content) or
     LG003 (an account changed since it was cached).
     """
-    now = timezone.now()
+    now = clock.now()
     first = entries[0]
     entry_rows = json.dumps(
         [
@@ -1061,7 +1061,7 @@ def period_close(*, period: Period, closed_by) -> Period:
     ).first()
     if earlier_open:
         raise exc.PeriodError(f"close period {earlier_open.name} first")
-    period.closed_at = timezone.now()
+    period.closed_at = clock.now()
     period.closed_by = closed_by
     period.save(update_fields=["closed_at", "closed_by"])
     audit_record(

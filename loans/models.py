@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fund.models import Application, Collective, Fund
+from ledger import clock
 
 from .allocation import Component
 from .schedule import DayCount, Frequency, GraceInterest, InterestMethod, Method, Rounding
@@ -183,7 +184,7 @@ class Loan(models.Model):
         default=ArrearsBucket.CURRENT,
     )
     status_date = models.DateField(_("stand per"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("lening")
@@ -230,7 +231,7 @@ class ScheduleVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("aflosschemaversie")
@@ -293,7 +294,7 @@ class Disbursement(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("uitbetaling")
@@ -350,7 +351,7 @@ class Repayment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("aflossing")
@@ -439,7 +440,7 @@ class UnmatchedReceipt(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("niet toegewezen ontvangst")
@@ -475,7 +476,7 @@ class LoanChange(models.Model):
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    proposed_at = models.DateTimeField(auto_now_add=True)
+    proposed_at = models.DateTimeField(default=clock.now, editable=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -512,7 +513,7 @@ class DayRun(models.Model):
     accrued = models.PositiveIntegerField(default=0)
     penalties = models.PositiveIntegerField(default=0)
     in_arrears = models.PositiveIntegerField(default=0)
-    finished_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["fund", "date"]

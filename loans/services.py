@@ -42,7 +42,6 @@ from fractions import Fraction
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -57,7 +56,7 @@ from fund.models import (
 )
 from fund.selectors import compartment_position
 from fund.services import application_commitment_use, is_fund_manager, number_next
-from ledger import chart
+from ledger import chart, clock
 from ledger.models import JournalEntry
 from ledger.money import format_amount, round_money, to_cents
 from ledger.services import (
@@ -963,6 +962,7 @@ def loan_day_process(*, fund: Fund, date: Date, run_by=None) -> DayRun:
     )
     if not created:
         run.in_arrears = counts["in_arrears"]
+        run.finished_at = clock.now()
         run.save(update_fields=["in_arrears", "finished_at"])
     return run
 
@@ -1346,7 +1346,7 @@ def repayment_reverse(
         description=f"Tegenboeking aflossing lening {loan.number}: {reason}"[:255],
     )
     Allocation.objects.filter(repayment=repayment).update(undone=True)
-    repayment.reversed_at = timezone.now()
+    repayment.reversed_at = clock.now()
     repayment.reversal_entry = reversal
     repayment.save(update_fields=["reversed_at", "reversal_entry"])
     UnmatchedReceipt.objects.filter(repayment=repayment).update(repayment=None)
@@ -1689,7 +1689,7 @@ def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason:
         raise exc.InvalidTransition(_("Motiveer het besluit."))
     before = _snapshot(loan)
     change.decided_by = decided_by
-    change.decided_at = timezone.now()
+    change.decided_at = clock.now()
     change.decision_reason = reason
     if approve:
         if loan.state not in SERVICED_STATES:

@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,6 +37,7 @@ from fund.permissions import (
 )
 from fund.selectors import applications_for, funds_for
 from fund.web import call_service, page_of
+from ledger import clock
 from ledger.exceptions import LedgerError
 from ledger.selectors import audit_events, contract_lines
 
@@ -301,7 +301,7 @@ def loan_list(request):
 def loan_detail(request, number):
     user = request.user
     loan = _scoped_loan(request, number)
-    today = timezone.localdate()
+    today = clock.today()
     fund_manager = manager_of(user, loan.fund)
     reads_books = _is_auditor(user) or fund_manager
     manager = can_write(user) and fund_manager
@@ -553,7 +553,7 @@ def loan_change_propose(request, number):
         help=CHANGE_HELP[kind],
         kind=kind.value,
         kinds=[(k, CHANGE_TITLES[k]) for k in CHANGE_FORMS],
-        position=selectors.loan_position(loan=loan, as_of=timezone.localdate()),
+        position=selectors.loan_position(loan=loan, as_of=clock.today()),
     )
 
 
@@ -596,7 +596,7 @@ def loan_change_decide(request, pk):
         change=change,
         params=_param_rows(change),
         own_proposal=change.proposed_by_id == request.user.pk,
-        position=selectors.loan_position(loan=loan, as_of=timezone.localdate()),
+        position=selectors.loan_position(loan=loan, as_of=clock.today()),
     )
 
 
@@ -727,7 +727,7 @@ def _month_end(year: int, month: int) -> Date:
 @role_required(MANAGER, AUDITOR)
 def portfolio(request, slug):
     fund = get_object_or_404(funds_for(request.user).select_related("book"), slug=slug)
-    today = timezone.localdate()
+    today = clock.today()
     form = PortfolioForm(request.GET or None, initial={"as_of": today, "year": today.year})
     data = form.cleaned_data if form.is_valid() else {}
     as_of = data.get("as_of") or today

@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from django.utils import timezone
 
 from fund import services as fs
 from fund.models import ApplicationKind, CollectiveKind, CompartmentKind, Fund, LegalForm, Proposal
+from ledger import clock
 from ledger.models import Book
 
 DEMO_FUNDS = ("rfb", "eof-gelderland")
@@ -504,7 +504,7 @@ def _seed_loans(*, rfb, managers, collectives, rng, progress) -> None:
     from loans.models import LoanState
 
     first, second = managers
-    today = timezone.localdate()
+    today = clock.today()
     products = {
         "ONT": ls.loan_product_create(
             fund=rfb,

@@ -20,7 +20,6 @@ from django.db.models import Count, Max, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
@@ -34,6 +33,7 @@ from fund.models import (
     Grant,
     GrantPayment,
 )
+from ledger import clock
 from ledger import selectors as ledger_selectors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.money import from_cents
@@ -421,7 +421,7 @@ def trial_balance(request, slug: str):
     as_of = _filters(form).get("date")
     rows = ledger_selectors.trial_balance(book=book, as_of=as_of)
     if request.GET.get("format") == "csv":
-        return _trial_balance_csv(book, rows, as_of or timezone.localdate())
+        return _trial_balance_csv(book, rows, as_of or clock.today())
     statement_query = f"?date_to={as_of.isoformat()}" if as_of else ""
     return render(
         request,
@@ -465,7 +465,7 @@ def _trial_balance_csv(book, rows, day) -> HttpResponse:
 def account_statement(request, slug: str, code: str):
     book = access.book_for(request.user, slug)
     account = get_object_or_404(Account.objects.filter(book=book), code=code)
-    today = timezone.localdate()
+    today = clock.today()
     form = PeriodForm(
         request.GET or None,
         initial={"date_from": today.replace(month=1, day=1), "date_to": today},

@@ -8,11 +8,37 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 
 from ledger import dbrules
+
+
+# The business date of every test: the clock (``ledger.clock``) is frozen at this moment, so
+# the suite gives the same result whatever day it runs on. A test that needs another day
+# moves the clock itself (``time_machine.travel`` or the ``clock_at`` fixture).
+TODAY = datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(TODAY, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def clock_at(_frozen_clock):
+    """Move the frozen clock: ``clock_at(date(2027, 1, 2))`` makes that day today (noon)."""
+
+    def move(day):
+        moment = day if isinstance(day, datetime) else datetime.combine(day, TODAY.timetz())
+        _frozen_clock.move_to(moment)
+
+    return move
 
 
 def pytest_collection_modifyitems(config, items):

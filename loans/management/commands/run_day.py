@@ -1,9 +1,9 @@
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from fund.models import Fund
+from ledger import clock
 from loans.services import loans_run_days
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         date_to = options["date_to"] or options["date"]
-        date_to = _date(date_to) if date_to else timezone.localdate()
+        date_to = _date(date_to) if date_to else clock.today()
         date_from = _date(options["date_from"]) if options["date_from"] else None
         if date_from and date_from > date_to:
             raise CommandError("--from lies after --to")
