@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -12,10 +13,12 @@ from django.contrib.auth import get_user_model
 from django.core.validators import FileExtensionValidator
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ledger import clock
+from ledger.money import AmountSyntaxError, parse_amount
 
 from .models import (
     ApplicationKind,
@@ -71,16 +74,63 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class AmountInput(forms.TextInput):
+    """A text box for an amount: shows ``91.000,00`` in Dutch and ``91,000.00`` in English.
+
+    Not ``<input type=number>``: browsers read ``60.000,00`` there as 60 and refuse a comma.
+    """
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            return number_format(value, 2, use_l10n=True, force_grouping=True)
+        return super().format_value(value)
+
+
+class AmountField(forms.DecimalField):
+    """An amount typed the way the user's language writes it (:func:`ledger.money.parse_amount`):
+    ``60.000,00``, ``60000,00`` or ``60000.00``; ambiguous text and sub-cent amounts are
+    refused with a message, never rounded."""
+
+    widget = AmountInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_amount(str(value), get_language() or "nl", self.decimal_places or 2)
+        except AmountSyntaxError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
 def money_field(label, *, required: bool = True, min_value: str = "0.01", **kwargs):
-    return forms.DecimalField(
+    return AmountField(
         label=label,
         max_digits=14,
         decimal_places=2,
         min_value=Decimal(min_value),
         required=required,
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
         **kwargs,
     )
+
+
+class OnceKeyForm(forms.Form):
+    """A form that moves money carries a one-time key, made when the form is shown.
+
+    The view passes ``once_key`` to the service as the posting's idempotency key, so a double
+    click, a retry after a time-out or a resubmitted page gives the first result instead of a
+    second posting (docs/ledger.md, "Twice is once").
+    """
+
+    once = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    @property
+    def once_key(self) -> str:
+        return f"once:{self.cleaned_data['once']}"
 
 
 def date_field(label, **kwargs):

@@ -88,3 +88,87 @@ def format_amount(value: Decimal | int, currency: str = BASE_CURRENCY) -> str:
     text = number_format(abs(amount), decimal_pos=minor_exponent(currency), force_grouping=True)
     sign = "-" if amount < 0 else ""
     return f"{symbol}\N{NO-BREAK SPACE}{sign}{text}"
+
+
+class AmountSyntaxError(ValueError):
+    """Text that is not an amount, or whose reading is ambiguous; the message says why."""
+
+
+_SEPARATORS = {"nl": (",", "."), "en": (".", ",")}  # language: (decimal, grouping)
+
+
+def _grouped(text: str, group: str) -> bool:
+    """``1.234.567`` is grouped by thousands: the first part 1-3 digits, the rest 3."""
+    parts = text.split(group)
+    return (
+        all(p.isdigit() for p in parts)
+        and 1 <= len(parts[0]) <= 3
+        and all(len(p) == 3 for p in parts[1:])
+    )
+
+
+def parse_amount(text: str, language: str = "nl", decimals: int = 2) -> Decimal:
+    """Read an amount as a person types it, exactly, without rounding.
+
+    Dutch reads ``60.000,00``, ``60000,00`` and ``60000.00`` as sixty thousand; English reads
+    ``60,000.00``, ``60000.00`` and ``60000,00``. With both separators the last one is the
+    decimal separator and the other must group by thousands. A single separator followed by
+    exactly three digits (``60.000``, ``10.005``, ``60,000``) could be either, so it is refused,
+    and so are more than ``decimals`` decimals, letters, ``NaN`` and infinities: nothing is
+    rounded silently. Messages are translated by the caller's active language.
+    """
+    from django.utils.translation import gettext as _
+
+    decimal_sep, group_sep = _SEPARATORS.get((language or "nl")[:2], _SEPARATORS["nl"])
+    raw = str(text).strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
+    raw = raw.replace("\u2009", "").replace("'", "")
+    sign = ""
+    if raw[:1] in "+-":
+        sign, raw = ("-" if raw[0] == "-" else ""), raw[1:]
+    if not raw:
+        raise AmountSyntaxError(_("Vul een bedrag in."))
+    if not all(ch.isdigit() or ch in ".," for ch in raw) or not any(ch.isdigit() for ch in raw):
+        raise AmountSyntaxError(_("Dit is geen bedrag; typ bijvoorbeeld 1.234,56."))
+    dots, commas = raw.count("."), raw.count(",")
+    whole, fraction = raw, ""
+    if dots and commas:
+        last = max(raw.rfind("."), raw.rfind(","))
+        point, group = raw[last], ("," if raw[last] == "." else ".")
+        whole, fraction = raw[:last], raw[last + 1 :]
+        if point in whole or not _grouped(whole, group):
+            raise AmountSyntaxError(
+                _("De scheidingstekens kloppen niet; typ bijvoorbeeld 1.234,56 of 1234,56.")
+            )
+        whole = whole.replace(group, "")
+    elif dots or commas:
+        sep = "." if dots else ","
+        parts = raw.split(sep)
+        if len(parts) > 2:
+            if not _grouped(raw, sep):
+                raise AmountSyntaxError(
+                    _("De scheidingstekens kloppen niet; typ bijvoorbeeld 1.234,56 of 1234,56.")
+                )
+            whole = raw.replace(sep, "")
+        elif len(parts[1]) == 3 and parts[0] not in ("", "0"):
+            whole_reading = f"{parts[0]}{group_sep}{parts[1]}{decimal_sep}00"
+            cents = parts[1].rstrip("0")
+            if len(cents) <= decimals:
+                raise AmountSyntaxError(
+                    _("“%(text)s” is niet eenduidig: bedoelt u %(whole)s of %(small)s?")
+                    % {
+                        "text": text.strip(),
+                        "whole": whole_reading,
+                        "small": f"{parts[0]}{decimal_sep}{parts[1][:decimals]}",
+                    }
+                )
+            raise AmountSyntaxError(
+                _("“%(text)s” is niet eenduidig: bedoelt u %(whole)s? Schrijf de centen erbij.")
+                % {"text": text.strip(), "whole": whole_reading}
+            )
+        else:
+            whole, fraction = parts
+    if len(fraction) > decimals:
+        raise AmountSyntaxError(
+            _("Een bedrag heeft ten hoogste %(n)d cijfers achter de komma.") % {"n": decimals}
+        )
+    return Decimal(f"{sign}{whole or '0'}.{fraction or '0'}").quantize(Decimal(1).scaleb(-decimals))
