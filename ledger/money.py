@@ -123,7 +123,7 @@ def parse_amount(text: str, language: str = "nl", decimals: int = 2) -> Decimal:
     raw = str(text).strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
     raw = raw.replace("\u2009", "").replace("'", "")
     sign = ""
-    if raw[:1] in "+-":
+    if raw and raw[0] in "+-":
         sign, raw = ("-" if raw[0] == "-" else ""), raw[1:]
     if not raw:
         raise AmountSyntaxError(_("Vul een bedrag in."))

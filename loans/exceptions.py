@@ -31,3 +31,7 @@ class InvalidTerms(LoanError):
 
 class ScheduleConflict(LoanError):
     """A new schedule version would replace instalments that were already posted or paid."""
+
+
+class InvalidDate(LoanError):
+    """A date after today (the business date), or a reversal dated before what it reverses."""

@@ -145,6 +145,17 @@ def _day(day: Date) -> str:
     return date_format(day, "SHORT_DATE_FORMAT")
 
 
+def _not_after_today(day: Date) -> None:
+    """Nothing is booked after the business date: money that has not arrived or left yet is
+    booked on the day it does (docs/ledger.md, "The business date")."""
+    today = clock.today()
+    if day > today:
+        raise exc.InvalidDate(
+            _("%(date)s ligt na vandaag (%(today)s); boek dit op of na de dag zelf.")
+            % {"date": _day(day), "today": _day(today)}
+        )
+
+
 def _require_manager(user, fund: Fund) -> None:
     if not is_fund_manager(user, fund):
         raise exc.NotAllowed(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
@@ -631,6 +642,7 @@ def loan_disburse(
     that must be free in the pool, and the cash in 1000 must carry the whole tranche.
     """
     _require_manager(disbursed_by, loan.fund)
+    _not_after_today(date)
     compartment = _lock_compartment(loan.fund_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=loan.application_id)
     loan = _lock_loan(loan)
@@ -977,7 +989,9 @@ def loans_run_days(
 ) -> list[DayRun]:
     """Process every day from ``date_from`` (default: the day after the fund's last processed
     day, or its first disbursement) to ``date_to``, one transaction per fund and day, in order.
-    Catching up a range gives the same books as running each day once."""
+    Catching up a range gives the same books as running each day once. Never past today:
+    a day is processed once it has begun."""
+    _not_after_today(date_to)
     runs = []
     for fund in funds if funds is not None else Fund.objects.order_by("pk"):
         start = date_from
@@ -1265,6 +1279,7 @@ def repayment_record(
     version; exactly the settlement quote's total closes the loan (with the success premium).
     """
     _require_manager(recorded_by, loan.fund)
+    _not_after_today(value_date)
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
     return _record_repayment(
@@ -1293,6 +1308,13 @@ def repayment_reverse(
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
     repayment = Repayment.objects.select_for_update(of=("self",)).get(pk=repayment.pk)
+    if date is not None:
+        _not_after_today(date)
+        if date < repayment.value_date:
+            raise exc.InvalidDate(
+                _("Een tegenboeking kan niet vóór de aflossing zelf (%(date)s) liggen.")
+                % {"date": _day(repayment.value_date)}
+            )
     if repayment.is_reversed:
         raise exc.InvalidTransition(_("Deze aflossing is al teruggedraaid."))
     if not reason.strip():
@@ -1372,6 +1394,7 @@ def receipt_record_unmatched(
 ) -> UnmatchedReceipt:
     """A receipt that matches no loan: Dr 1000 / Cr 1900 (party = payer reference)."""
     _require_manager(recorded_by, fund)
+    _not_after_today(value_date)
     _lock_compartment(fund.pk)
     money = _positive(amount)
     payer = (payer_reference or "onbekend")[:100]

@@ -17,7 +17,6 @@ from django.db import connection
 
 from ledger import dbrules
 
-
 # The business date of every test: the clock (``ledger.clock``) is frozen at this moment, so
 # the suite gives the same result whatever day it runs on. A test that needs another day
 # moves the clock itself (``time_machine.travel`` or the ``clock_at`` fixture).

@@ -4,9 +4,11 @@ every step (like django-hordak's worked examples)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from ledger import chart
 from loans import exceptions as exc
@@ -23,9 +25,17 @@ from tests.loans.test_loan_helpers import (
     rows,
 )
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def on_day(day):
+    """The worked example walks through time: each step happens with that day as today."""
+    return time_machine.travel(datetime.combine(day, time(12), tzinfo=AMSTERDAM), tick=False)
+
 
 def run_to(team, day):
-    services.loans_run_days(funds=[team.fund], date_to=day)
+    with on_day(day):
+        services.loans_run_days(funds=[team.fund], date_to=day)
 
 
 def pay_instalment(team, loan, n):
@@ -34,9 +44,10 @@ def pay_instalment(team, loan, n):
     run_to(team, row.due_date - timedelta(days=1))
     principal_before = contract_balance(loan, chart.LOANS_PRINCIPAL)
     fees = contract_balance(loan, chart.FEES_RECEIVABLE)  # penalty interest, paid first
-    repayment = services.repayment_record(
-        loan=loan, amount=row.payment + fees, value_date=row.due_date, recorded_by=team.manager
-    )
+    with on_day(row.due_date):
+        repayment = services.repayment_record(
+            loan=loan, amount=row.payment + fees, value_date=row.due_date, recorded_by=team.manager
+        )
     parts = {}
     for a in repayment.allocations.all():
         parts[(a.component, a.n)] = parts.get((a.component, a.n), 0) + a.amount
@@ -147,9 +158,10 @@ def test_worked_example_of_one_loan():
     assert quote.premium == D("240.00")  # 1% of the 24000 paid out
     fees_open = contract_balance(loan, chart.FEES_RECEIVABLE)
     assert quote.fees == fees_open
-    services.repayment_record(
-        loan=loan, amount=quote.total, value_date=day, recorded_by=team.manager
-    )
+    with on_day(day):
+        services.repayment_record(
+            loan=loan, amount=quote.total, value_date=day, recorded_by=team.manager
+        )
     loan.refresh_from_db()
     assert loan.state == LoanState.REPAID
     for code in (

@@ -34,6 +34,11 @@ class Command(BaseCommand):
         date_from = _date(options["date_from"]) if options["date_from"] else None
         if date_from and date_from > date_to:
             raise CommandError("--from lies after --to")
+        if date_to > clock.today():
+            raise CommandError(
+                f"--to {date_to:%d-%m-%Y} lies after today ({clock.today():%d-%m-%Y}): "
+                "the day-end never runs ahead of the business date"
+            )
         funds = Fund.objects.order_by("slug")
         if options["fund"]:
             funds = funds.filter(slug=options["fund"])

@@ -1,0 +1,93 @@
+"""One business date: nothing is booked after today, a reversal never lies before what it
+reverses, and the day-end never runs ahead (docs/ledger.md, "The business date")."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ledger.models import JournalEntry
+from loans import exceptions as exc
+from loans import services
+from loans.models import DayRun, Repayment
+from tests.loans.test_loan_helpers import disbursed_loan, funded_team, rows
+
+TODAY = date(2026, 11, 28)  # the frozen clock of tests/conftest.py
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_frozen_clock_is_the_business_date():
+    from ledger import clock
+
+    assert clock.today() == TODAY
+
+
+def test_a_repayment_dated_after_today_is_refused_and_nothing_is_written():
+    team = funded_team()
+    loan = disbursed_loan(team)
+    entries = JournalEntry.objects.count()
+    with pytest.raises(exc.InvalidDate, match="ligt na vandaag"):
+        services.repayment_record(
+            loan=loan, amount=D("10.00"), value_date=date(2100, 1, 1), recorded_by=team.manager
+        )
+    assert JournalEntry.objects.count() == entries
+    assert not Repayment.objects.exists()
+
+
+def test_a_tranche_and_a_suspense_receipt_dated_after_today_are_refused():
+    team = funded_team()
+    loan = disbursed_loan(team, amount="12000.00")
+    with pytest.raises(exc.InvalidDate):
+        services.receipt_record_unmatched(
+            fund=team.fund,
+            amount=D("1000000.00"),
+            value_date=date(2100, 1, 1),
+            payer_reference="NL00TEST",
+            recorded_by=team.manager,
+        )
+    with pytest.raises(exc.InvalidDate):
+        services.loan_disburse(
+            loan=loan, amount=D("1.00"), date=date(2026, 12, 3), disbursed_by=team.manager
+        )
+
+
+def test_a_reversal_is_never_dated_before_the_repayment():
+    team = funded_team()
+    loan = disbursed_loan(team)
+    first = rows(loan)[0]
+    repayment = services.repayment_record(
+        loan=loan, amount=first.payment, value_date=first.due_date, recorded_by=team.manager
+    )
+    with pytest.raises(exc.InvalidDate, match="niet vóór de aflossing"):
+        services.repayment_reverse(
+            repayment=repayment, reversed_by=team.manager, reason="test", date=date(1900, 1, 1)
+        )
+    repayment.refresh_from_db()
+    assert not repayment.is_reversed
+
+
+def test_the_day_end_never_runs_past_today():
+    team = funded_team()
+    disbursed_loan(team)
+    with pytest.raises(CommandError, match="after today"):
+        call_command("run_day", "--from", "2026-12-03", "--to", "2031-12-31")
+    with pytest.raises(exc.InvalidDate):
+        services.loans_run_days(funds=[team.fund], date_to=date(2031, 12, 31))
+    assert not DayRun.objects.filter(date__gt=TODAY).exists()
+
+
+def test_the_business_date_moves_with_the_clock(clock_at):
+    """A year on, the same call that was refused goes through: the bound is today, not a
+    date written into the code."""
+    team = funded_team()
+    loan = disbursed_loan(team)
+    due = rows(loan)[-1].due_date  # 01-01-2027
+    with pytest.raises(exc.InvalidDate):
+        services.loans_run_days(funds=[team.fund], date_to=due)
+    clock_at(due)
+    services.loans_run_days(funds=[team.fund], date_to=due)
+    assert DayRun.objects.filter(fund=team.fund, date=due).exists()
