@@ -23,3 +23,7 @@ class InsufficientCapacity(FundError):
 
 class InvalidAmount(FundError):
     pass
+
+
+class InvalidDate(FundError):
+    """A date after today, the business date: money is booked on the day it moves."""

@@ -11,6 +11,7 @@ from datetime import date as Date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
@@ -113,6 +114,19 @@ def _require_any_manager(user) -> None:
         raise exc.NotAllowed(_("Alleen een fondsbeheerder mag dit."))
 
 
+def _not_after_today(day: Date) -> None:
+    """Nothing is booked after the business date (docs/ledger.md, "The business date")."""
+    today = clock.today()
+    if day > today:
+        raise exc.InvalidDate(
+            _("%(date)s ligt na vandaag (%(today)s); boek dit op of na de dag zelf.")
+            % {
+                "date": date_format(day, "SHORT_DATE_FORMAT"),
+                "today": date_format(today, "SHORT_DATE_FORMAT"),
+            }
+        )
+
+
 def _require_manager(user, fund: Fund) -> None:
     if not is_fund_manager(user, fund):
         raise exc.NotAllowed(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
@@ -194,6 +208,7 @@ def contribution_record(*, commitment: Commitment, amount, date: Date, created_b
     )
     fund = commitment.compartment.fund
     _require_manager(created_by, fund)
+    _not_after_today(date)
     money = _positive(amount)
     paid = sum((c.amount for c in commitment.contributions.all()), Money(0, EUR))
     if paid + money > commitment.amount:
@@ -699,6 +714,7 @@ def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
     The reservation moves from the application into the payable account.
     """
     _require_manager(awarded_by, application.fund)
+    _not_after_today(date)
     _grant_compartment(application.fund)
     application = _locked_application(application)
     if application.kind != ApplicationKind.GRANT:
@@ -749,6 +765,7 @@ def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
 def grant_pay(*, grant: Grant, amount, date: Date, paid_by, description: str = "") -> GrantPayment:
     """Pay a tranche: Dr 2000 payable / Cr 1010 bank. Refused above the unpaid award or the cash."""
     _require_manager(paid_by, grant.fund)
+    _not_after_today(date)
     compartment = _grant_compartment(grant.fund)
     grant = _locked_grant(grant)
     if grant.state not in (GrantState.AWARDED, GrantState.PAYING):
@@ -805,6 +822,7 @@ def grant_settle(*, grant: Grant, returned, date: Date, settled_by) -> Grant:
     """Settle: release what was awarded and not paid (Dr 2000 / Cr 5000) and book money the
     collective returned unused (Dr 1010 / Cr 5000)."""
     _require_manager(settled_by, grant.fund)
+    _not_after_today(date)
     _grant_compartment(grant.fund)
     grant = _locked_grant(grant)
     if grant.state == GrantState.SETTLED:

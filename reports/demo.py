@@ -376,10 +376,15 @@ def _application_at_stage(
     )
     if stage in {"approved", "rejected"}:
         return application
+    # A step whose day has not come yet waits: the demo books nothing after today.
+    if day > clock.today():
+        return application
     grant = fs.grant_award(application=application, awarded_by=first, date=day)
     if stage == "awarded":
         return application
     half = (grant.amount.amount / 2).quantize(Decimal("0.01"))
+    if day + timedelta(days=14) > clock.today():
+        return application
     fs.grant_pay(
         grant=grant,
         amount=half,
@@ -387,7 +392,7 @@ def _application_at_stage(
         paid_by=second,
         description="Eerste tranche",
     )
-    if stage == "paying":
+    if stage == "paying" or day + timedelta(days=120) > clock.today():
         return application
     fs.grant_pay(
         grant=grant,
@@ -396,7 +401,7 @@ def _application_at_stage(
         paid_by=second,
         description="Tweede tranche na voortgangsrapportage",
     )
-    if stage == "paid":
+    if stage == "paid" or day + timedelta(days=300) > clock.today():
         return application
     fs.grant_settle(
         grant=grant, returned=Decimal("1250.00"), date=day + timedelta(days=300), settled_by=first

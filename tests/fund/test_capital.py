@@ -245,3 +245,22 @@ def test_contribution_into_a_closed_period_is_refused_and_writes_nothing(team, i
         contribution_record(
             commitment=commitment, amount="10", date=date(2025, 6, 1), created_by=team.manager
         )
+
+
+def test_a_contribution_dated_after_today_waits_for_its_day(team, investor, clock_at):
+    """Money that has not arrived is not booked: a contribution dated in 2100 is refused, and
+    today's free capacity stays as it was; once the day comes, the same call goes through."""
+    commitment = f.commitment_for(team=team, amount="1000000.00", investor=investor)
+    with refused(exc.InvalidDate, commitment, match="na vandaag"):
+        contribution_record(
+            commitment=commitment,
+            amount="1000000.00",
+            date=date(2100, 1, 1),
+            created_by=team.manager,
+        )
+    assert compartment_position(commitment.compartment).cash == Decimal("0.00")
+    clock_at(date(2026, 12, 1))
+    contribution_record(
+        commitment=commitment, amount="500.00", date=date(2026, 12, 1), created_by=team.manager
+    )
+    assert compartment_position(commitment.compartment).cash == Decimal("500.00")

@@ -123,11 +123,17 @@ def test_worked_example_grant_compartment():
     assert_balances(book, {"1010": "85000", "2000": "-10000", "3010": "-100000", "5000": "25000"})
     assert_books_ok(book)
 
-    # 8. Settled: the unpaid 10,000 is released and the collective returns 2,000 unused.
+    # 8. A settlement dated after today (28-11-2026) waits for its day: refused, nothing written.
+    with refused(exc.InvalidDate, grant, match="na vandaag"):
+        services.grant_settle(
+            grant=grant, returned="2000", date=D(2026, 12, 1), settled_by=team.manager
+        )
+
+    # 9. Settled: the unpaid 10,000 is released and the collective returns 2,000 unused.
     settled = services.grant_settle(
-        grant=grant, returned="2000", date=D(2026, 12, 1), settled_by=team.manager
+        grant=grant, returned="2000", date=D(2026, 11, 27), settled_by=team.manager
     )
-    assert (settled.state, settled.settled_at) == (GrantState.SETTLED, D(2026, 12, 1))
+    assert (settled.state, settled.settled_at) == (GrantState.SETTLED, D(2026, 11, 27))
     assert settled.paid == Money("15000", EUR)
     assert settled.released == Money("10000", EUR)
     assert settled.returned == Money("2000", EUR)
