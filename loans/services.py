@@ -58,7 +58,7 @@ from fund.selectors import compartment_position
 from fund.services import application_commitment_use, is_fund_manager, number_next
 from ledger import chart, clock
 from ledger.models import JournalEntry
-from ledger.money import format_amount, round_money, to_cents
+from ledger.money import AmountSyntaxError, format_amount, parse_amount, round_money, to_cents
 from ledger.services import (
     Cr,
     Dr,
@@ -1397,7 +1397,8 @@ def receipt_record_unmatched(
     _not_after_today(value_date)
     _lock_compartment(fund.pk)
     money = _positive(amount)
-    payer = (payer_reference or "onbekend")[:100]
+    # The payer is the sub-ledger key of 1900, which holds 40 characters (a long name is cut).
+    payer = (payer_reference or "onbekend").strip()[:40]
     cents = _cents(money)
     entry = entry_post(
         book=fund.book,
@@ -1498,22 +1499,63 @@ def _parse_date(text: str) -> Date:
 
 
 def _parse_amount(text: str) -> Decimal:
-    raw = text.strip().replace("€", "").replace(" ", "")
-    if "," in raw:
-        raw = raw.replace(".", "").replace(",", ".")
+    """A bank's amount (``1234,56``, ``-1.234,56``, ``1234.56``), exactly: what could be read
+    two ways or holds fractions of a cent (``10.005``) is refused, never rounded."""
     try:
-        return round_money(Decimal(raw))
-    except (InvalidOperation, ValueError) as error:
-        raise exc.InvalidAmount(_("geen bedrag: %(text)s") % {"text": repr(text)}) from error
+        return parse_amount(text, "nl")
+    except AmountSyntaxError as error:
+        raise exc.InvalidAmount(
+            _("geen bedrag: %(text)s (%(why)s)") % {"text": repr(text.strip()), "why": error}
+        ) from error
+
+
+MAX_BANK_REFERENCE = 100
+
+
+def _not_csv(text: str) -> str | None:
+    """What a file that is plainly not a CSV export is, so the message can say so."""
+    head = text.lstrip("\ufeff \r\n\t")[:200]
+    if head.startswith("<"):
+        return _(
+            "Dit is een XML-bestand (zoals camt.053), geen CSV-export. Exporteer de "
+            "transacties als CSV bij uw bank."
+        )
+    if head.startswith(("{1:", ":20:", ":940:")) or "\n:20:" in head or "\n:25:" in head:
+        return _(
+            "Dit is een MT940-bestand, geen CSV-export. Exporteer de transacties als CSV bij "
+            "uw bank."
+        )
+    return None
+
+
+def _dialect(text: str):
+    sample = text[:2048]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;")
+    except csv.Error:
+        header = text.splitlines()[0] if text.strip() else ""
+        dialect = csv.excel()
+        dialect.delimiter = ";" if header.count(";") > header.count(",") else ","
+        return dialect
 
 
 def bank_csv_lines(text: str) -> list[BankLine]:
     """Parse a bank export (CSV with a header; comma or semicolon separated; Dutch or English
-    column names: date, amount, description, counterparty_iban, counterparty_name, reference)."""
-    sample = text[:2048]
-    dialect = csv.Sniffer().sniff(sample, delimiters=",;") if sample.strip() else csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
+    column names: date, amount, description, counterparty_iban, counterparty_name, reference).
+
+    An untrusted file: anything wrong with it is an :class:`~loans.exceptions.InvalidAmount`
+    that names the line, never another exception; nothing is read from a file that fails.
+    """
+    if "\x00" in text:
+        raise exc.InvalidAmount(_("het bestand bevat binaire gegevens; dit is geen CSV-export"))
+    reason = _not_csv(text)
+    if reason:
+        raise exc.InvalidAmount(reason)
+    try:
+        reader = csv.DictReader(io.StringIO(text), dialect=_dialect(text))
+        header = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
+    except csv.Error as error:
+        raise exc.InvalidAmount(_("de kopregel is niet te lezen (%(e)s)") % {"e": error}) from error
 
     def column(name: str) -> str | None:
         return next((header[c] for c in CSV_COLUMNS[name] if c in header), None)
@@ -1522,21 +1564,37 @@ def bank_csv_lines(text: str) -> list[BankLine]:
     if not cols["date"] or not cols["amount"]:
         raise exc.InvalidAmount(_("het CSV-bestand heeft een kolom voor datum en bedrag nodig"))
     lines = []
-    for row in reader:
+    try:
+        for number, row in enumerate(reader, start=2):
 
-        def get(name: str, row=row) -> str:
-            return (row.get(cols[name]) or "").strip() if cols[name] else ""
+            def get(name: str, row=row) -> str:
+                value = row.get(cols[name]) if cols[name] else ""
+                return value.strip() if isinstance(value, str) else ""
 
-        lines.append(
-            BankLine(
-                value_date=_parse_date(get("date")),
-                amount=_parse_amount(get("amount")),
-                description=get("description"),
-                counterparty_iban=get("iban").replace(" ", "").upper(),
-                counterparty_name=get("name"),
-                bank_reference=get("reference"),
-            )
-        )
+            try:
+                reference = get("reference")
+                if len(reference) > MAX_BANK_REFERENCE:
+                    raise exc.InvalidAmount(
+                        _("het bankkenmerk is langer dan %(n)d tekens") % {"n": MAX_BANK_REFERENCE}
+                    )
+                lines.append(
+                    BankLine(
+                        value_date=_parse_date(get("date")),
+                        amount=_parse_amount(get("amount")),
+                        description=get("description"),
+                        counterparty_iban=get("iban").replace(" ", "").upper()[:34],
+                        counterparty_name=get("name")[:140],
+                        bank_reference=reference,
+                    )
+                )
+            except exc.InvalidAmount as error:
+                raise exc.InvalidAmount(
+                    _("regel %(n)d: %(error)s") % {"n": number, "error": error}
+                ) from error
+    except csv.Error as error:
+        raise exc.InvalidAmount(
+            _("het bestand is geen geldige CSV (%(e)s)") % {"e": error}
+        ) from error
     return lines
 
 
@@ -1566,6 +1624,9 @@ def repayments_import(
     repayment; the rest goes to suspense. Lines whose bank reference was imported before, and
     outgoing lines, are skipped, so importing the same file twice changes nothing."""
     _require_manager(imported_by, fund)
+    lines = list(lines)
+    for line in lines:
+        _not_after_today(line.value_date)  # a file with a line from the future is refused whole
     _lock_compartment(fund.pk)
     result = ImportResult()
     for line in lines:
