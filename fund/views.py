@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ledger.exceptions import LedgerError
 from ledger.selectors import audit_events, contract_lines
 
 from . import services
@@ -90,7 +91,7 @@ from .selectors import (
 from .services import COLLECTIVE_FIELDS
 from .web import call_service, page_of
 
-REFUSALS = (FundError, ValidationError)
+REFUSALS = (FundError, LedgerError, ValidationError)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def _call_with_message(request, service, **kwargs):
     """One service call for a button without fields; a refusal becomes an error message."""
     try:
         return service(**kwargs)
-    except FundError as error:
+    except (FundError, LedgerError) as error:
         messages.error(request, str(error))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

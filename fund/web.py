@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.utils.translation import gettext as _
+
+from ledger.exceptions import ClosedPeriod
 
 PAGE_SIZE = 25
 
@@ -19,6 +22,14 @@ def add_errors(form, error: Exception) -> None:
             target = field if field in form.fields else None
             for message in errors:
                 form.add_error(target, message)
+    elif isinstance(error, ClosedPeriod):
+        form.add_error(
+            None,
+            _(
+                "Deze datum valt in een afgesloten periode; boek de correctie met een datum in "
+                "een open periode."
+            ),
+        )
     elif isinstance(error, ValidationError):
         for message in error.messages:
             form.add_error(None, message)

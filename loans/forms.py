@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fund.forms import ALL, DateInput, FundFilterForm, date_field, money_field, text_area
 from fund.models import Fund
+from ledger import clock
 
 from .exceptions import LoanError
 from .models import ArrearsBucket, ChangeKind, LoanProduct, LoanState
@@ -113,6 +114,12 @@ class PortfolioForm(forms.Form):
     year = forms.IntegerField(
         label=_("Stromen in jaar"), required=False, min_value=2000, max_value=2100
     )
+
+    def clean_as_of(self):
+        as_of = self.cleaned_data.get("as_of")
+        if as_of and as_of > clock.today():
+            raise forms.ValidationError(_("Een stand na vandaag is er nog niet."))
+        return as_of
 
 
 # --- contract ------------------------------------------------------------------------------

@@ -400,6 +400,7 @@ def loan_contract(
     below the approval releases the rest of the reservation. Nothing is posted yet.
     """
     _require_manager(contracted_by, application.fund)
+    _not_after_today(date)
     _lock_compartment(application.fund_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     if application.kind != ApplicationKind.LOAN:
@@ -449,7 +450,14 @@ def loan_contract(
         **{k: v for k, v in terms.items() if k not in ("annual_rate", "due_day")},
     )
     # Validate every convention once with the engine before anything is written.
-    build_schedule(_terms(loan, principal=amount, periods=periods, start=date, first_due=first_due))
+    try:
+        build_schedule(
+            _terms(loan, principal=amount, periods=periods, start=date, first_due=first_due)
+        )
+    except (ScheduleError, OverflowError, ValueError) as error:
+        raise exc.InvalidTerms(
+            _("Met deze datums en voorwaarden is geen aflosschema te maken: %(e)s") % {"e": error}
+        ) from error
     loan.full_clean()
     loan.save()
     release = application.commitment_open.amount - amount
