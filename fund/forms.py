@@ -304,7 +304,7 @@ class CommitmentForm(forms.Form):
         field.label_from_instance = lambda c: c.get_kind_display()
 
 
-class ContributionForm(forms.Form):
+class ContributionForm(OnceKeyForm):
     amount = money_field(_("Gestort bedrag (€)"))
     date = date_field(_("Datum storting"))
 

@@ -196,7 +196,9 @@ def commitment_create(
 
 
 @transaction.atomic
-def contribution_record(*, commitment: Commitment, amount, date: Date, created_by) -> Contribution:
+def contribution_record(
+    *, commitment: Commitment, amount, date: Date, created_by, idempotency_key: str | None = None
+) -> Contribution:
     """Capital paid in: Dr bank / Cr capital of the compartment, keyed by the investor.
 
     Refused when it would take the paid-in capital above what was committed.
@@ -210,6 +212,20 @@ def contribution_record(*, commitment: Commitment, amount, date: Date, created_b
     _require_manager(created_by, fund)
     _not_after_today(date)
     money = _positive(amount)
+    if idempotency_key:
+        earlier = Contribution.objects.filter(
+            commitment__compartment__fund=fund, entry__idempotency_key=idempotency_key
+        ).first()
+        if earlier is not None:
+            if (earlier.commitment_id, earlier.amount, earlier.date) != (
+                commitment.pk,
+                money,
+                date,
+            ):
+                raise exc.InvalidTransition(
+                    _("Dit formulier is al verwerkt met andere gegevens; open het opnieuw.")
+                )
+            return earlier  # twice is once: a double click or a retry gives the first result
     paid = sum((c.amount for c in commitment.contributions.all()), Money(0, EUR))
     if paid + money > commitment.amount:
         raise exc.InvalidAmount(
@@ -229,6 +245,7 @@ def contribution_record(*, commitment: Commitment, amount, date: Date, created_b
         source_type="fund.contribution",
         source_ref=commitment.investor.code,
         created_by=created_by,
+        idempotency_key=idempotency_key,
     )
     contribution = Contribution.objects.create(
         commitment=commitment, amount=money, date=date, entry=entry, created_by=created_by

@@ -320,7 +320,9 @@ def contribution_create(request, pk):
             REFUSALS,
             commitment=commitment,
             created_by=request.user,
-            **form.cleaned_data,
+            amount=form.cleaned_data["amount"],
+            date=form.cleaned_data["date"],
+            idempotency_key=form.once_key,
         )
         if contribution is not None:
             messages.success(

@@ -8,7 +8,15 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fund.forms import ALL, DateInput, FundFilterForm, date_field, money_field, text_area
+from fund.forms import (
+    ALL,
+    DateInput,
+    FundFilterForm,
+    OnceKeyForm,
+    date_field,
+    money_field,
+    text_area,
+)
 from fund.models import Fund
 from ledger import clock
 
@@ -229,7 +237,7 @@ class DisburseForm(forms.Form):
     invoice_reference = forms.CharField(label=_("Factuur"), max_length=100, required=False)
 
 
-class RepaymentForm(forms.Form):
+class RepaymentForm(OnceKeyForm):
     amount = money_field(_("Ontvangen bedrag (€)"))
     value_date = date_field(_("Valutadatum"))
     reference = forms.CharField(label=_("Kenmerk"), max_length=140, required=False)

@@ -1144,6 +1144,7 @@ def _record_repayment(
     overpayment: str,
     debit_line,
     description: str,
+    idempotency_key: str | None = None,
 ) -> Repayment:
     """Allocate and post a repayment. The caller holds the compartment and loan locks."""
     if loan.state not in SERVICED_STATES:
@@ -1218,6 +1219,7 @@ def _record_repayment(
         source_type="loans.repayment",
         source_ref=loan.number,
         created_by=by,
+        idempotency_key=idempotency_key,
     )
     repayment = Repayment.objects.create(
         loan=loan,
@@ -1277,6 +1279,7 @@ def repayment_record(
     reference: str = "",
     bank_reference: str = "",
     overpayment: str = "shorten",
+    idempotency_key: str | None = None,
 ) -> Repayment:
     """Record money received for a loan: Dr 1000 / Cr 1220, 1210, 1200 by the product's order.
 
@@ -1288,13 +1291,42 @@ def repayment_record(
     """
     _require_manager(recorded_by, loan.fund)
     _not_after_today(value_date)
+    money = _positive(amount)
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
+    if idempotency_key:
+        earlier = Repayment.objects.filter(
+            loan__fund=loan.fund, entry__idempotency_key=idempotency_key
+        ).first()
+        if earlier is not None:
+            if (earlier.loan_id, earlier.amount, earlier.value_date) != (
+                loan.pk,
+                money,
+                value_date,
+            ):
+                raise exc.InvalidTransition(
+                    _("Dit formulier is al verwerkt met andere gegevens; open het opnieuw.")
+                )
+            return earlier  # twice is once: a double click or a retry gives the first result
+    if bank_reference:
+        booked = Repayment.objects.filter(
+            loan__fund=loan.fund, bank_reference=bank_reference, reversed_at__isnull=True
+        ).first()
+        if booked is not None:
+            raise exc.InvalidTransition(
+                _("Bankkenmerk %(ref)s is al geboekt op %(date)s (lening %(loan)s).")
+                % {
+                    "ref": bank_reference,
+                    "date": _day(booked.value_date),
+                    "loan": booked.loan.number,
+                }
+            )
     return _record_repayment(
         loan=loan,
-        amount=_positive(amount),
+        amount=money,
         value_date=value_date,
         by=recorded_by,
+        idempotency_key=idempotency_key,
         reference=reference,
         bank_reference=bank_reference,
         overpayment=overpayment,

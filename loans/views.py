@@ -455,7 +455,8 @@ def repayment_create(request, number):
             REFUSALS,
             loan=loan,
             recorded_by=request.user,
-            **form.cleaned_data,
+            idempotency_key=form.once_key,
+            **{k: v for k, v in form.cleaned_data.items() if k != "once"},
         )
         if done is not None:
             messages.success(

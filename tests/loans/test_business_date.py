@@ -91,3 +91,41 @@ def test_the_business_date_moves_with_the_clock(clock_at):
     clock_at(due)
     services.loans_run_days(funds=[team.fund], date_to=due)
     assert DayRun.objects.filter(fund=team.fund, date=due).exists()
+
+
+def test_twice_is_once_for_a_repayment():
+    """The form's one-time key makes a double click one repayment; a second repayment with a
+    bank reference already booked is refused."""
+    team = funded_team()
+    loan = disbursed_loan(team)
+    first = rows(loan)[0]
+    kwargs = {
+        "loan": loan,
+        "amount": first.payment,
+        "value_date": first.due_date,
+        "recorded_by": team.manager,
+        "idempotency_key": "once:7f1d2c3b-0000-4000-8000-000000000001",
+    }
+    one = services.repayment_record(**kwargs)
+    entries = JournalEntry.objects.count()
+    two = services.repayment_record(**kwargs)
+    assert one.pk == two.pk
+    assert JournalEntry.objects.count() == entries
+    with pytest.raises(exc.InvalidTransition, match="al verwerkt"):
+        services.repayment_record(**{**kwargs, "amount": first.payment + 1})
+    services.repayment_record(
+        loan=loan,
+        amount=D("5.00"),
+        value_date=first.due_date,
+        recorded_by=team.manager,
+        bank_reference="RABO-2026-001",
+    )
+    with pytest.raises(exc.InvalidTransition, match="RABO-2026-001 is al geboekt"):
+        services.repayment_record(
+            loan=loan,
+            amount=D("5.00"),
+            value_date=first.due_date,
+            recorded_by=team.manager,
+            bank_reference="RABO-2026-001",
+        )
+    assert Repayment.objects.filter(loan=loan).count() == 2

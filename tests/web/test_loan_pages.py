@@ -10,6 +10,7 @@ application of X without a loan yet, and a receipt on the suspense account.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -458,6 +459,7 @@ def test_repayment_and_its_reversal_through_the_forms(client, lw):
     response = client.post(
         url("loans:repayment_create", lw),
         {
+            "once": str(uuid.uuid4()),
             "amount": "1032.80",
             "value_date": DAY.isoformat(),
             "reference": "termijn 2",

@@ -11,6 +11,7 @@ admin's login page, ``R`` any other redirect.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -409,7 +410,11 @@ POST_ACTIONS = {
         "date": DAY.isoformat(),
         "reference": "extra",
     },
-    "fund:contribution_create": lambda w: {"amount": "100.00", "date": DAY.isoformat()},
+    "fund:contribution_create": lambda w: {
+        "amount": "100.00",
+        "date": DAY.isoformat(),
+        "once": str(uuid.uuid4()),
+    },
     "fund:investor_create": lambda w: {
         "code": "INV-NEW",
         "name": "Gemeente Zutphen",
