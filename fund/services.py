@@ -127,6 +127,21 @@ def _not_after_today(day: Date) -> None:
         )
 
 
+def once_replay(queryset, key: str | None, refusal=exc.InvalidTransition, **figures):
+    """What a one-time key made before (docs/ledger.md, "Twice is once"), or None.
+
+    ``queryset`` holds objects with a posting (``entry``); a double click or a retry gets the
+    first result back. The same key with other ``figures`` (the user went back and changed
+    the form) is refused with ``refusal``.
+    """
+    if not key:
+        return None
+    earlier = queryset.filter(entry__idempotency_key=key).first()
+    if earlier is not None and any(getattr(earlier, k) != v for k, v in figures.items()):
+        raise refusal(_("Dit formulier is al verwerkt met andere gegevens; open het opnieuw."))
+    return earlier
+
+
 def _require_manager(user, fund: Fund) -> None:
     if not is_fund_manager(user, fund):
         raise exc.NotAllowed(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
@@ -212,20 +227,15 @@ def contribution_record(
     _require_manager(created_by, fund)
     _not_after_today(date)
     money = _positive(amount)
-    if idempotency_key:
-        earlier = Contribution.objects.filter(
-            commitment__compartment__fund=fund, entry__idempotency_key=idempotency_key
-        ).first()
-        if earlier is not None:
-            if (earlier.commitment_id, earlier.amount, earlier.date) != (
-                commitment.pk,
-                money,
-                date,
-            ):
-                raise exc.InvalidTransition(
-                    _("Dit formulier is al verwerkt met andere gegevens; open het opnieuw.")
-                )
-            return earlier  # twice is once: a double click or a retry gives the first result
+    earlier = once_replay(
+        Contribution.objects.filter(commitment__compartment__fund=fund),
+        idempotency_key,
+        commitment_id=commitment.pk,
+        amount=money,
+        date=date,
+    )
+    if earlier is not None:
+        return earlier
     paid = sum((c.amount for c in commitment.contributions.all()), Money(0, EUR))
     if paid + money > commitment.amount:
         raise exc.InvalidAmount(

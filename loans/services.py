@@ -55,7 +55,7 @@ from fund.models import (
     Fund,
 )
 from fund.selectors import compartment_position
-from fund.services import application_commitment_use, is_fund_manager, number_next
+from fund.services import application_commitment_use, is_fund_manager, number_next, once_replay
 from ledger import chart, clock
 from ledger.models import JournalEntry
 from ledger.money import AmountSyntaxError, format_amount, parse_amount, round_money, to_cents
@@ -1294,20 +1294,16 @@ def repayment_record(
     money = _positive(amount)
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
-    if idempotency_key:
-        earlier = Repayment.objects.filter(
-            loan__fund=loan.fund, entry__idempotency_key=idempotency_key
-        ).first()
-        if earlier is not None:
-            if (earlier.loan_id, earlier.amount, earlier.value_date) != (
-                loan.pk,
-                money,
-                value_date,
-            ):
-                raise exc.InvalidTransition(
-                    _("Dit formulier is al verwerkt met andere gegevens; open het opnieuw.")
-                )
-            return earlier  # twice is once: a double click or a retry gives the first result
+    earlier = once_replay(
+        Repayment.objects.filter(loan__fund=loan.fund),
+        idempotency_key,
+        exc.InvalidTransition,
+        loan_id=loan.pk,
+        amount=money,
+        value_date=value_date,
+    )
+    if earlier is not None:
+        return earlier
     if bank_reference:
         booked = Repayment.objects.filter(
             loan__fund=loan.fund, bank_reference=bank_reference, reversed_at__isnull=True
