@@ -64,3 +64,12 @@ def test_the_portfolio_as_of_a_far_future_date_shows_today(client, world):
     assert "na vandaag" in page_text(response.content) or "28-11-2026" in page_text(
         response.content
     )
+
+
+def test_every_page_names_a_favicon_that_exists(client, world):
+    from django.contrib.staticfiles import finders
+
+    client.force_login(world.manager_a)
+    text = client.get(reverse("fund:fund_list")).content.decode()
+    assert 'rel="icon"' in text and "favicon.svg" in text
+    assert finders.find("favicon.svg")
