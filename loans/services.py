@@ -517,8 +517,8 @@ def _rebuild(
         if row.interest_posted or touched:
             raise exc.ScheduleConflict(
                 _(
-                    "Termijn %(n)s (vervalt %(date)s) is al geboekt of betaald; kies een latere "
-                    "ingangsdatum."
+                    "Termijn %(n)s (vervalt %(date)s) is al geboekt of betaald; het aflosschema "
+                    "kan pas per %(date)s of later wijzigen."
                 )
                 % {"n": row.n, "date": _day(row.due_date)}
             )

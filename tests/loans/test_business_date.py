@@ -129,3 +129,20 @@ def test_twice_is_once_for_a_repayment():
             bank_reference="RABO-2026-001",
         )
     assert Repayment.objects.filter(loan=loan).count() == 2
+
+
+def test_a_backdated_prepayment_names_the_date_from_which_it_can_go_in():
+    """The refusal names a date the user can act on, not a field the form does not have."""
+    team = funded_team()
+    loan = disbursed_loan(team)
+    services.loans_run_days(funds=[team.fund], date_to=date(2026, 6, 1))
+    with pytest.raises(exc.ScheduleConflict) as refused:
+        services.repayment_record(
+            loan=loan,
+            amount=D("5000.00"),
+            value_date=date(2026, 3, 15),
+            recorded_by=team.manager,
+        )
+    message = str(refused.value)
+    assert "01-04-2026" in message and "ingangsdatum" not in message
+    assert not Repayment.objects.filter(loan=loan).exists()
