@@ -114,11 +114,12 @@ def _require_any_manager(user) -> None:
         raise exc.NotAllowed(_("Alleen een fondsbeheerder mag dit."))
 
 
-def _not_after_today(day: Date) -> None:
-    """Nothing is booked after the business date (docs/ledger.md, "The business date")."""
+def not_after_today(day: Date, refusal=exc.InvalidDate) -> None:
+    """Nothing is booked after the business date (docs/ledger.md, "The business date"):
+    money that has not moved yet is booked on the day it does. Refused with ``refusal``."""
     today = clock.today()
     if day > today:
-        raise exc.InvalidDate(
+        raise refusal(
             _("%(date)s ligt na vandaag (%(today)s); boek dit op of na de dag zelf.")
             % {
                 "date": date_format(day, "SHORT_DATE_FORMAT"),
@@ -225,7 +226,7 @@ def contribution_record(
     )
     fund = commitment.compartment.fund
     _require_manager(created_by, fund)
-    _not_after_today(date)
+    not_after_today(date)
     money = _positive(amount)
     earlier = once_replay(
         Contribution.objects.filter(commitment__compartment__fund=fund),
@@ -741,7 +742,7 @@ def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
     The reservation moves from the application into the payable account.
     """
     _require_manager(awarded_by, application.fund)
-    _not_after_today(date)
+    not_after_today(date)
     _grant_compartment(application.fund)
     application = _locked_application(application)
     if application.kind != ApplicationKind.GRANT:
@@ -792,7 +793,7 @@ def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
 def grant_pay(*, grant: Grant, amount, date: Date, paid_by, description: str = "") -> GrantPayment:
     """Pay a tranche: Dr 2000 payable / Cr 1010 bank. Refused above the unpaid award or the cash."""
     _require_manager(paid_by, grant.fund)
-    _not_after_today(date)
+    not_after_today(date)
     compartment = _grant_compartment(grant.fund)
     grant = _locked_grant(grant)
     if grant.state not in (GrantState.AWARDED, GrantState.PAYING):
@@ -849,7 +850,7 @@ def grant_settle(*, grant: Grant, returned, date: Date, settled_by) -> Grant:
     """Settle: release what was awarded and not paid (Dr 2000 / Cr 5000) and book money the
     collective returned unused (Dr 1010 / Cr 5000)."""
     _require_manager(settled_by, grant.fund)
-    _not_after_today(date)
+    not_after_today(date)
     _grant_compartment(grant.fund)
     grant = _locked_grant(grant)
     if grant.state == GrantState.SETTLED:

@@ -55,7 +55,13 @@ from fund.models import (
     Fund,
 )
 from fund.selectors import compartment_position
-from fund.services import application_commitment_use, is_fund_manager, number_next, once_replay
+from fund.services import (
+    application_commitment_use,
+    is_fund_manager,
+    not_after_today,
+    number_next,
+    once_replay,
+)
 from ledger import chart, clock
 from ledger.models import JournalEntry
 from ledger.money import AmountSyntaxError, format_amount, parse_amount, round_money, to_cents
@@ -146,14 +152,7 @@ def _day(day: Date) -> str:
 
 
 def _not_after_today(day: Date) -> None:
-    """Nothing is booked after the business date: money that has not arrived or left yet is
-    booked on the day it does (docs/ledger.md, "The business date")."""
-    today = clock.today()
-    if day > today:
-        raise exc.InvalidDate(
-            _("%(date)s ligt na vandaag (%(today)s); boek dit op of na de dag zelf.")
-            % {"date": _day(day), "today": _day(today)}
-        )
+    not_after_today(day, exc.InvalidDate)
 
 
 def _require_manager(user, fund: Fund) -> None:
@@ -454,7 +453,7 @@ def loan_contract(
         build_schedule(
             _terms(loan, principal=amount, periods=periods, start=date, first_due=first_due)
         )
-    except (ScheduleError, OverflowError, ValueError) as error:
+    except (ScheduleError, OverflowError) as error:
         raise exc.InvalidTerms(
             _("Met deze datums en voorwaarden is geen aflosschema te maken: %(e)s") % {"e": error}
         ) from error

@@ -9,12 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from djmoney.money import Money
 
 from fund import exceptions as exc
 from fund import services
 from fund.models import ApplicationKind, ApplicationState, Proposal
+from ledger import clock
 from tests import factories as f
 from tests.fund.helpers import refused, row
 
@@ -102,7 +102,7 @@ def test_create_a_draft_with_budget(team, collective, member):
     )
 
     assert application.state == S.DRAFT
-    assert application.number == f"A-{timezone.localdate().year}-0001"
+    assert application.number == f"A-{clock.today().year}-0001"
     assert application.amount_requested == Money("45000.00", EUR)
     assert application.commitment_open == Money("0.00", EUR)
     assert [(b.description, b.amount) for b in application.budget_lines.all()] == [

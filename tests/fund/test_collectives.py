@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from fund import exceptions as exc
 from fund.services import collective_register, collective_update, collective_verify
+from ledger import clock
 from tests import factories as f
 from tests.fund.helpers import refused, row
 
@@ -30,7 +30,7 @@ def test_register_numbers_the_collective_links_the_member_and_leaves_it_unverifi
 
     collective = collective_register(registered_by=member, member=member, **FIELDS)
 
-    year = timezone.localdate().year
+    year = clock.today().year
     assert collective.code == f"C-{year}-0001"
     assert collective.iban == "NL91ABNA0417164300"  # spaces out, upper case
     assert list(collective.members.all()) == [member]

@@ -151,3 +151,28 @@ def test_numbers_taken_at_the_same_time_are_unique_and_without_gaps(on_postgres)
     assert not [r for r in results if isinstance(r, BaseException)], results
     numbers = sorted(int(a.number.rsplit("-", 1)[1]) for a in results)
     assert numbers == list(range(1, threads + 1))
+
+
+def test_a_double_click_on_a_contribution_books_it_once(on_postgres):
+    """Two requests with the same one-time key at the same moment: the commitment lock
+    serialises them, the second finds the first's entry and gets it back."""
+    for _ in range(ROUNDS):
+        team = f.create_fund_team()
+        commitment = f.commitment_for(team=team, amount="1000.00")
+
+        def submit(commitment=commitment, team=team):
+            return services.contribution_record(
+                commitment=commitment,
+                amount="400.00",
+                date=commitment.date,
+                created_by=team.manager,
+                idempotency_key="once:3f6c1d0e-7a51-4c55-9d61-0c1f5b7e2a90",
+            )
+
+        ok, failed = split(race(submit, submit))
+
+        assert not failed, failed
+        assert ok[0].pk == ok[1].pk
+        assert commitment.contributions.count() == 1
+        assert compartment_position(commitment.compartment).cash == Decimal("400.00")
+        assert check_book(team.fund.book).ok

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from fund import exceptions as exc
 from fund import services
 from fund.models import Application, NumberSequence
+from ledger import clock
 from tests import factories as f
 from tests.fund.helpers import refused
 
@@ -23,7 +23,7 @@ def seq(number: str) -> int:
 
 
 def test_application_numbers_count_up_from_one(team):
-    year = timezone.localdate().year
+    year = clock.today().year
 
     numbers = [f.draft_application(team=team).number for _ in range(5)]
 

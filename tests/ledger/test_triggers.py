@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
+from ledger import clock
 from ledger.models import AuditEvent, JournalEntry, JournalLine
 from ledger.selectors import account_balance
 from tests.ledger.helpers import D, account, contribution, make_book
@@ -99,7 +99,7 @@ def insert_entry(book, description="rauw") -> int:
             "INSERT INTO ledger_journalentry (book_id, date, description, source_type, source_id, "
             "source_ref, created_at, content_hash) VALUES (%s, %s, %s, '', '', '', %s, 'x') "
             "RETURNING id",
-            [book.pk, D(2025, 5, 1), description, timezone.now()],
+            [book.pk, D(2025, 5, 1), description, clock.now()],
         )
         return cursor.fetchone()[0]
 

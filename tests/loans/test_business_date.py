@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.management import CommandError, call_command
 
+from ledger import clock
 from ledger.models import JournalEntry
 from loans import exceptions as exc
 from loans import services
@@ -21,8 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_frozen_clock_is_the_business_date():
-    from ledger import clock
-
     assert clock.today() == TODAY
 
 
