@@ -25,6 +25,7 @@ FEES_RECEIVABLE = "1220"
 INTEREST_ACCRUED = "1230"
 SUSPENSE = "1900"
 GRANTS_PAYABLE = "2000"
+ADVANCES = "2100"
 CAPITAL_REVOLVING = "3000"
 CAPITAL_GRANT = "3010"
 INTEREST_INCOME = "4000"
@@ -47,6 +48,9 @@ DEFAULT_CHART: tuple[AccountTemplate, ...] = (
     ),
     AccountTemplate(SUSPENSE, "Nog niet toegewezen ontvangsten", T.LIABILITY, S.PARTY, ""),
     AccountTemplate(GRANTS_PAYABLE, "Te betalen subsidies", T.LIABILITY, S.CONTRACT, "grant"),
+    AccountTemplate(
+        ADVANCES, "Vooruitontvangen termijnen", T.LIABILITY, S.CONTRACT, "revolving"
+    ),
     AccountTemplate(
         CAPITAL_REVOLVING, "Kapitaal, revolverend compartiment", T.EQUITY, S.PARTY, "revolving"
     ),

@@ -2,7 +2,8 @@
 
 For every loan of the book's fund: outstanding principal (schedule rows less principal
 allocations) against its 1200 balance, interest posted due and unpaid against 1210, unpaid fees
-and premiums against 1220 and open accruals against 1230. Any contract key on those accounts
+and premiums against 1220, open accruals against 1230 and money paid ahead and not yet
+allocated against 2100. Any contract key on those accounts
 that names no loan of the fund is reported too.
 """
 
@@ -20,6 +21,7 @@ ACCOUNTS = (
     chart.INTEREST_RECEIVABLE,
     chart.FEES_RECEIVABLE,
     chart.INTEREST_ACCRUED,
+    chart.ADVANCES,
 )
 
 
@@ -50,6 +52,7 @@ def reconcile_loans(book, report) -> None:
             chart.INTEREST_RECEIVABLE: position.interest_receivable(),
             chart.FEES_RECEIVABLE: position.fees_receivable(),
             chart.INTEREST_ACCRUED: accrued,
+            chart.ADVANCES: -position.advance,  # a liability: a credit balance
         }
         for code, amount in expected.items():
             booked = ledger[loan.number][code]

@@ -340,6 +340,9 @@ class Repayment(models.Model):
     reference = models.CharField(_("kenmerk"), max_length=140, blank=True)
     bank_reference = models.CharField(_("bankkenmerk"), max_length=100, blank=True)
     prepayment = models.DecimalField(_("vervroegde aflossing"), default=ZERO, **AMOUNT)
+    # Paid ahead of the next instalment: held on 2100 and allocated when it falls due
+    # (docs/loans.md, "Paying early").
+    advance = models.DecimalField(_("vooruitbetaald"), default=ZERO, **AMOUNT)
     entry = models.OneToOneField("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
     version = models.ForeignKey(
         ScheduleVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -370,6 +373,7 @@ class AllocationKind(models.TextChoices):
     PAYMENT = "payment", _("Betaling")
     CAPITALISED = "capitalised", _("Gekapitaliseerd")
     WRITTEN_OFF = "written_off", _("Afgeschreven")
+    ADVANCE = "advance", _("Uit vooruitbetaling")
 
 
 class Allocation(models.Model):
@@ -455,6 +459,7 @@ class ChangeKind(models.TextChoices):
     RESTRUCTURE = "restructure", _("Herstructurering")
     WRITE_OFF = "write_off", _("Afschrijving")
     CONVERSION = "conversion", _("Omzetting in subsidie")
+    DISBURSEMENT = "disbursement", _("Uitbetaling tranche")
 
 
 class ChangeState(models.TextChoices):
@@ -469,6 +474,8 @@ class LoanChange(models.Model):
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="changes")
     kind = models.CharField(max_length=12, choices=ChangeKind.choices)
+    # The one-time key of the form that proposed it (docs/ledger.md, "Twice is once").
+    once_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     state = models.CharField(max_length=10, choices=ChangeState.choices, default="proposed")
     effective_date = models.DateField()
     params = models.JSONField(default=dict, blank=True)

@@ -543,6 +543,9 @@ class LoanTerms:
     * ``decimals`` (0 or 2) and ``rounding``: every amount is rounded to ``decimals`` places.
     * ``instalment_multiple``: round the annuity's level payment (the linear principal part) to a
       multiple of this amount, e.g. ``Decimal(1)`` for whole euros. Not for bullet loans.
+    * ``level_payment``: annuity only: pay this level amount instead of the computed one (a
+      prepayment that shortens the term keeps the instalment); rows after the loan is repaid
+      pay nothing, so the caller takes the rows up to the one that repays it.
     * ``due_day``: the day of the month due dates aim for (1 to 31, 31 meaning month end); by
       default ``first_due``'s day, or month end if ``first_due`` is the last day of its month.
     """
@@ -563,6 +566,7 @@ class LoanTerms:
     rounding: Rounding = Rounding.HALF_UP
     instalment_multiple: Decimal | None = None
     due_day: int | None = None
+    level_payment: Decimal | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -646,6 +650,19 @@ class LoanTerms:
             if method is Method.BULLET:
                 raise ScheduleError("an instalment multiple does not apply to a bullet loan")
             put(self, "instalment_multiple", multiple)
+
+        level = self.level_payment
+        if level is not None:
+            level = _to_decimal(level, "level payment")
+            if method is not Method.ANNUITY:
+                raise ScheduleError("a level payment applies to an annuity only")
+            if level <= 0 or _places(level) > decimals:
+                raise ScheduleError(
+                    f"level payment must be positive with at most {decimals} decimals"
+                )
+            if multiple is not None:
+                raise ScheduleError("a level payment and an instalment multiple exclude each other")
+            put(self, "level_payment", level.quantize(quantum))
 
     @property
     def amortising_periods(self) -> int:
@@ -813,7 +830,11 @@ def build_schedule(terms: LoanTerms) -> Schedule:
                 append(_row(i + 1, dates[i], days[i], opening, zero, zero, zero, balance))
 
         amortising = n - amortising_from
-        instalment = _regular_amount(terms, balance, amortising)
+        instalment = (
+            terms.level_payment
+            if terms.level_payment is not None
+            else _regular_amount(terms, balance, amortising)
+        )
         # Interest-only rows: principal grace, and a bullet loan until its last row.
         interest_only_until = last if method is Method.BULLET else amortising_from
         for i in range(grace_full, interest_only_until):

@@ -104,6 +104,7 @@ from .schedule import (
     Frequency,
     InterestMethod,
     LoanTerms,
+    Method,
     ScheduleError,
     accrued_interest,
     build_schedule,
@@ -273,6 +274,7 @@ class Position:
     rows: list[Instalment]
     charges: list[Charge]
     allocated: dict[tuple[str, int], Decimal]
+    advance: Decimal = ZERO  # paid ahead, held on 2100 until the next instalment falls due
 
     def open_interest(self, row: Instalment) -> Decimal:
         return row.interest - self.allocated.get((Component.INTEREST, row.n), ZERO)
@@ -325,10 +327,42 @@ class Position:
     def fees_receivable(self) -> Decimal:
         return sum((self.open_fee(c) for c in self.charges), ZERO)
 
+    def next_open(self, as_of: Date) -> Decimal:
+        """What the first instalment due after ``as_of`` still asks, less what is held for it."""
+        for row in self.rows:
+            if row.due_date > as_of:
+                return max(ZERO, self.open_interest(row) + self.open_principal(row) - self.advance)
+        return ZERO
+
+
+def advances_held(loan: Loan) -> list[tuple[Repayment, Decimal]]:
+    """Repayments with part of their advance not yet allocated, oldest first."""
+    held = []
+    for repayment in Repayment.objects.filter(
+        loan=loan, advance__gt=0, reversed_at__isnull=True
+    ).order_by("value_date", "pk"):
+        used = sum(
+            (
+                a.amount
+                for a in repayment.allocations.all()
+                if a.kind == AllocationKind.ADVANCE and not a.undone
+            ),
+            ZERO,
+        )
+        if repayment.advance > used:
+            held.append((repayment, repayment.advance - used))
+    return held
+
 
 def loan_status(loan: Loan) -> Position:
     charges = list(Charge.objects.filter(loan=loan, cancelled=False))
-    return Position(rows=current_rows(loan), charges=charges, allocated=allocated_by_item(loan))
+    advance = sum((left for _r, left in advances_held(loan)), ZERO)
+    return Position(
+        rows=current_rows(loan),
+        charges=charges,
+        allocated=allocated_by_item(loan),
+        advance=advance,
+    )
 
 
 # --- products and contracts ----------------------------------------------------------------
@@ -539,11 +573,12 @@ def _rebuild(
     previous_due = carried[-1].due_date if carried else (loan.start_date or effective_date)
     old_balance = replaced[0].opening_balance if replaced else ZERO
 
-    def terms_for(count: int) -> LoanTerms:
+    def terms_for(count: int, level: Decimal | None = None) -> LoanTerms:
         gf = min(grace_full, count - 1)
         gp = min(grace_principal, count - 1 - gf)
         return _terms(
             loan,
+            level_payment=level,
             principal=principal,
             annual_rate=rate,
             periods=count,
@@ -558,7 +593,17 @@ def _rebuild(
     # Keep the current maturity (a shortened term stays short) unless the term is changed.
     count = len(future) if extend or not replaced else min(len(replaced), len(future))
     schedule = build_schedule(terms_for(count))
-    if shorten_to_instalment is not None:
+    if shorten_to_instalment is not None and loan.method == Method.ANNUITY:
+        # The instalment stays exactly what it was; the term is as long as that takes
+        # (docs/loans.md, "Paying early").
+        level = build_schedule(terms_for(count, shorten_to_instalment))
+        schedule = level
+        for i, row in enumerate(level.rows):
+            if row.balance == 0:
+                if i + 1 < count:
+                    schedule = build_schedule(terms_for(i + 1, shorten_to_instalment))
+                break
+    elif shorten_to_instalment is not None:
         for candidate in range(1, count):
             trial = build_schedule(terms_for(candidate))
             if trial.instalment <= shorten_to_instalment:
@@ -809,8 +854,70 @@ def _post_due(loan: Loan, rows: list[Instalment], run_by=None, *, post: bool = T
     ).update(interest_posted=True)
     for r in rows:
         r.interest_posted = True
-    _reverse_accruals(loan, max(r.due_date for r in rows), run_by)
+    day = max(r.due_date for r in rows)
+    _reverse_accruals(loan, day, run_by)
+    _apply_advances(loan, day, run_by)
     return len(rows)
+
+
+def _apply_advances(loan: Loan, day: Date, by=None) -> bool:
+    """Allocate money paid ahead (held on 2100) to what is due on ``day``: Dr 2100 / Cr 1220,
+    1210, 1200 by the product's order, one entry per repayment and day, keyed
+    ``advance:<loan>:<repayment>:<day>``. Joins the caller's transaction (loan locked)."""
+    held = advances_held(loan)
+    if not held:
+        return False
+    order = parse_order(loan.product.allocation_order)
+    mode = loan.product.allocation_mode
+    keys = _keys(loan)
+    applied = False
+    for repayment, left in held:
+        items = loan_status(loan).items(day)
+        if not items:
+            break
+        result = allocate(left, items, order=order, mode=mode)
+        used = left - result.prepayment
+        if used <= 0:
+            continue
+        lines = [Dr(chart.ADVANCES, _cents(used), **keys)]
+        for code, component in (
+            (chart.FEES_RECEIVABLE, Component.FEE),
+            (chart.INTEREST_RECEIVABLE, Component.INTEREST),
+            (chart.LOANS_PRINCIPAL, Component.PRINCIPAL),
+        ):
+            part = result.total(component)
+            if part > 0:
+                lines.append(Cr(code, _cents(part), **keys))
+        entry_post(
+            book=loan.fund.book,
+            date=day,
+            description=f"Vooruitbetaling toegewezen lening {loan.number}",
+            lines=lines,
+            source_type="loans.advance",
+            source_ref=loan.number,
+            created_by=by if getattr(by, "pk", None) else None,
+            idempotency_key=f"advance:{loan.number}:{repayment.pk}:{day.isoformat()}",
+        )
+        _allocate_parts(loan, result, AllocationKind.ADVANCE, day, repayment)
+        applied = True
+    return applied
+
+
+def _allocate_parts(loan: Loan, result, kind: str, day: Date, repayment: Repayment) -> None:
+    """The allocations of ``result`` (an :func:`allocate` result) made by ``repayment``."""
+    Allocation.objects.bulk_create(
+        Allocation(
+            loan=loan,
+            kind=kind,
+            component=part.component,
+            n=None if part.component == Component.FEE else part.ref,
+            charge_id=part.ref if part.component == Component.FEE else None,
+            amount=part.amount,
+            date=day,
+            repayment=repayment,
+        )
+        for part in result.parts
+    )
 
 
 def _reverse_accruals(loan: Loan, date: Date, run_by=None) -> None:
@@ -968,7 +1075,7 @@ def loan_day_process(*, fund: Fund, date: Date, run_by=None) -> DayRun:
         if rows:
             # Entries are posted; this flags rows, capitalises and reverses accruals.
             counts["due"] += _post_due(loan, rows, run_by, post=False)
-            if any(r.principal < 0 for r in rows):
+            if state.advance > 0 or any(r.principal < 0 for r in rows):
                 state = states[loan.pk] = loan_status(loan)
         if _month_end(date):
             counts["accrued"] += _accrue(loan, state, date, run_by)
@@ -1038,10 +1145,18 @@ class SettlementQuote:
     interest_accrued: Decimal  # interest from the last due date to the date, not yet due
     fees: Decimal  # fees and penalties charged and unpaid
     premium: Decimal  # success premium, if the product has one
+    advance: Decimal = ZERO  # paid ahead and still held: counts towards the total
 
     @property
     def total(self) -> Decimal:
-        return self.principal + self.interest_due + self.interest_accrued + self.fees + self.premium
+        return (
+            self.principal
+            + self.interest_due
+            + self.interest_accrued
+            + self.fees
+            + self.premium
+            - self.advance
+        )
 
 
 def _quote(loan: Loan, state: Position, day: Date) -> SettlementQuote:
@@ -1062,6 +1177,7 @@ def _quote(loan: Loan, state: Position, day: Date) -> SettlementQuote:
         interest_accrued=accrued,
         fees=sum((state.open_fee(c) for c in state.charges if c.date <= day), ZERO),
         premium=premium,
+        advance=state.advance,
     )
 
 
@@ -1162,14 +1278,22 @@ def _record_repayment(
     result = allocate(amount, state.items(value_date), order=order, mode=mode)
     version = None
     settled = False
-    if result.prepayment > 0:
+    advance = ZERO
+    rest = result.prepayment
+    if rest > 0:
         ahead = state.scheduled_balance(value_date)
         if ahead <= 0:
             raise exc.InvalidAmount(
                 _("%(extra)s meer dan er openstaat; boek het restant als niet toegewezen.")
-                % {"extra": _eur(result.prepayment)}
+                % {"extra": _eur(rest)}
             )
-        if result.prepayment >= ahead:
+        # Up to what falls due next is paid in advance of it, held until it falls due; only
+        # the part beyond it is a prepayment (docs/loans.md, "Paying early").
+        advance = min(rest, state.next_open(value_date))
+        rest -= advance
+        if rest > 0 and result.prepayment + state.advance >= ahead:
+            advance = ZERO
+            rest = result.prepayment
             quote = _quote(loan, state, value_date)
             if amount != quote.total:
                 raise exc.InvalidAmount(
@@ -1184,15 +1308,17 @@ def _record_repayment(
                     }
                 )
             version, state = _settle(loan, state, value_date, by)
-            _post_due(loan, [r for r in state.rows if r.due_date <= value_date], by)
+            if _post_due(loan, [r for r in state.rows if r.due_date <= value_date], by):
+                state = loan_status(loan)
             result = allocate(amount, state.items(value_date), order=order, mode=mode)
+            rest = result.prepayment
             settled = True
-        else:
+        elif rest > 0:
             old = current_version(loan)
             version = _rebuild(
                 loan,
                 effective_date=value_date,
-                principal=ahead - result.prepayment,
+                principal=ahead - rest,
                 reason=VersionReason.PREPAYMENT,
                 created_by=by,
                 state=state,
@@ -1200,13 +1326,14 @@ def _record_repayment(
             )
     fees = result.total(Component.FEE)
     interest = result.total(Component.INTEREST)
-    principal = result.total(Component.PRINCIPAL) + result.prepayment
+    principal = result.total(Component.PRINCIPAL) + rest
     keys = _keys(loan)
     lines = [debit_line(_cents(amount))]
     for code, part in (
         (chart.FEES_RECEIVABLE, fees),
         (chart.INTEREST_RECEIVABLE, interest),
         (chart.LOANS_PRINCIPAL, principal),
+        (chart.ADVANCES, advance),
     ):
         if part > 0:
             lines.append(Cr(code, _cents(part), **keys))
@@ -1226,24 +1353,13 @@ def _record_repayment(
         value_date=value_date,
         reference=reference,
         bank_reference=bank_reference,
-        prepayment=ZERO if settled else result.prepayment,
+        prepayment=ZERO if settled else rest,
+        advance=advance,
         entry=entry,
         version=version,
         created_by=by if getattr(by, "pk", None) else None,
     )
-    Allocation.objects.bulk_create(
-        Allocation(
-            loan=loan,
-            kind=AllocationKind.PAYMENT,
-            component=part.component,
-            n=None if part.component == Component.FEE else part.ref,
-            charge_id=part.ref if part.component == Component.FEE else None,
-            amount=part.amount,
-            date=value_date,
-            repayment=repayment,
-        )
-        for part in result.parts
-    )
+    _allocate_parts(loan, result, AllocationKind.PAYMENT, value_date, repayment)
     if settled:
         loan.state = LoanState.REPAID
         loan.closed_on = value_date
@@ -1263,6 +1379,7 @@ def _record_repayment(
         interest=str(interest),
         principal=str(principal),
         prepayment=str(repayment.prepayment),
+        advance=str(advance),
         version=version.number if version else None,
     )
     return repayment
@@ -1396,6 +1513,15 @@ def repayment_reverse(
         )
         ScheduleVersion.objects.filter(pk=version.pk).update(is_current=False, cancelled=True)
         ScheduleVersion.objects.filter(pk=previous.pk).update(is_current=True)
+    # What the repayment's advance paid when instalments fell due is undone with it.
+    for applied in JournalEntry.objects.filter(
+        book=loan.fund.book,
+        idempotency_key__startswith=f"advance:{loan.number}:{repayment.pk}:",
+        reversed_by__isnull=True,
+    ).order_by("pk"):
+        entry_reverse(
+            entry=applied, created_by=reversed_by, date=date and max(date, applied.date)
+        )
     reversal = entry_reverse(
         entry=repayment.entry,
         created_by=reversed_by,

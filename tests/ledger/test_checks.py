@@ -32,7 +32,7 @@ def test_good_books_pass_and_the_report_counts_what_was_checked(worked):
     assert report.checked["entries"] == 6
     assert report.checked["balances"] > 0
     assert report.checked["balances/contract"] >= 2
-    assert report.checked["sub-ledgers"] == 12
+    assert report.checked["sub-ledgers"] == 13
 
 
 def test_a_tampered_subledger_key_is_found_twice(worked):

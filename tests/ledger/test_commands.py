@@ -129,7 +129,7 @@ def test_trial_balance_csv(funded):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == ["code", "name", "type", "currency", "debit", "credit", "balance"]
     assert {r["code"]: r["balance"] for r in rows}[LOANS_PRINCIPAL] == "121234.56"
-    assert len(rows) == 14
+    assert len(rows) == 15
     assert sum(float(r["balance"]) for r in rows) == pytest.approx(0)
 
 

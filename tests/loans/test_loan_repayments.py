@@ -100,14 +100,20 @@ def test_every_repayment_refills_the_pool(team, loan):
 
 
 def test_overpayment_shortens_the_term(team, loan):
-    pay(team, loan, "4032.80", FEB1, overpayment="shorten")
+    # instalment 1 (1.032,80) is due; the next one is paid in advance; 1.967,20 is a prepayment
+    repayment = pay(team, loan, "4032.80", FEB1, overpayment="shorten")
+    assert (repayment.advance, repayment.prepayment) == (D("1032.80"), D("1967.20"))
     version = ScheduleVersion.objects.get(loan=loan, is_current=True)
     assert version.reason == "prepayment"
     new = rows(loan)
-    assert sum(r.principal for r in new) == D("12000.00") - D("3000.00")
+    assert sum(r.principal for r in new) == D("12000.00") - D("1967.20")
     assert len(new) < 12
-    assert version.instalment <= D("1032.80")
-    assert contract_balance(loan, chart.LOANS_PRINCIPAL) == D("12000.00") - D("3972.80")
+    # the instalment stays exactly what it was; only the last one is smaller
+    assert version.instalment == D("1032.80")
+    assert {r.payment for r in new[1:-1]} == {D("1032.80")}
+    assert new[-1].payment <= D("1032.80")
+    assert contract_balance(loan, chart.LOANS_PRINCIPAL) == D("12000.00") - D("2940.00")
+    assert contract_balance(loan, chart.ADVANCES) == D("-1032.80")
     assert_books_ok(team.fund)
 
 
@@ -116,7 +122,7 @@ def test_overpayment_lowers_the_instalment(team, loan):
     new = rows(loan)
     assert len(new) == 12
     assert new[1].payment < D("1032.80")
-    assert sum(r.principal for r in new) == D("9000.00")
+    assert sum(r.principal for r in new) == D("12000.00") - D("1967.20")
     assert_books_ok(team.fund)
 
 
