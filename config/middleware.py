@@ -1,4 +1,6 @@
-"""Language: Dutch unless the user chose English with the language switch (a cookie).
+"""Language, and the error pages.
+
+Language: Dutch unless the user chose English with the language switch (a cookie).
 
 Django's LocaleMiddleware would also follow the browser's Accept-Language header; a Dutch
 fund's users with English browsers would then get English without asking, so this one
@@ -6,8 +8,11 @@ reads only the cookie set by ``/i18n/setlang/``.
 """
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.views.defaults import page_not_found, permission_denied
 
 
 class CookieLocaleMiddleware:
@@ -24,3 +29,50 @@ class CookieLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class FriendlyErrorPagesMiddleware:
+    """The app's own 404 page for everyone but a developer on this machine, also with DEBUG on.
+
+    With ``DEBUG`` Django answers a missing page or an object outside the user's scope with its
+    technical 404 page, which lists every URL pattern of the project. Only a superuser or staff
+    user on a loopback address (a developer at their own machine) still gets it, or everyone
+    when ``TECHNICAL_ERRORS`` (``DJANGO_TECHNICAL_ERRORS=1``) is set. A 403 is the app's page
+    already in Django, also with ``DEBUG``. Without ``DEBUG`` nothing changes here.
+    """
+
+    LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def technical(self, request) -> bool:
+        """Whether Django's own answer stands: its technical page with DEBUG, else ours."""
+        if not settings.DEBUG or getattr(settings, "TECHNICAL_ERRORS", False):
+            return True
+        user = getattr(request, "user", None)
+        developer = bool(user and user.is_authenticated and (user.is_superuser or user.is_staff))
+        return developer and request.META.get("REMOTE_ADDR", "") in self.LOOPBACK
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # A path no URL pattern matches fails before any view, so process_exception never
+        # sees it; Django has then already made its technical page.
+        if (
+            response.status_code == 404
+            and getattr(request, "resolver_match", None) is None
+            and not self.technical(request)
+        ):
+            return self.not_found(request, Http404())
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404) and not self.technical(request):
+            return self.not_found(request, exception)
+        if isinstance(exception, PermissionDenied) and not self.technical(request):
+            return permission_denied(request, exception)
+        return None
+
+    @staticmethod
+    def not_found(request, exception):
+        return page_not_found(request, exception)

@@ -27,6 +27,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+# With DEBUG, Django's technical 404 page (every URL pattern) only for a superuser or staff user
+# on a loopback address, unless this is on; everyone else gets the app's 404 page.
+TECHNICAL_ERRORS = env_bool("DJANGO_TECHNICAL_ERRORS", False)
 
 DEVELOPMENT_SECRET_KEY = "dev-only-not-secret-burgerfonds"  # noqa: S105 - refused in production
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.FriendlyErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

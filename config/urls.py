@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
@@ -6,6 +7,12 @@ urlpatterns = [
 ]
 urlpatterns += [
     path("admin/", admin.site.urls),
+    # The reset mail names the app, not the host ("Het 127.0.0.1:8000-team").
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(extra_email_context={"site_name": "Burgerfonds"}),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("fund.urls")),
     path("", include("loans.urls")),

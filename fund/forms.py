@@ -129,8 +129,16 @@ class OnceKeyForm(forms.Form):
     once = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     @property
-    def once_key(self) -> str:
-        return f"once:{self.cleaned_data['once']}"
+    def once_key(self) -> str | None:
+        once = self.cleaned_data.get("once")
+        return f"once:{once}" if once else None
+
+
+class OptionalOnceKeyForm(OnceKeyForm):
+    """A one-time key that a page always sends, but a client may leave out (then the form
+    is simply not protected against a second submission)."""
+
+    once = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
 
 def date_field(label, **kwargs):
@@ -290,7 +298,7 @@ class InvestorForm(forms.ModelForm):
         return _normalize_iban(self.cleaned_data["iban"])
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(OptionalOnceKeyForm):
     investor = forms.ModelChoiceField(label=_("Investeerder"), queryset=Investor.objects.all())
     compartment = forms.ModelChoiceField(label=_("Compartiment"), queryset=None)
     amount = money_field(_("Toegezegd bedrag (€)"))
@@ -396,7 +404,7 @@ class ApplicationForm(forms.Form):
     )
 
 
-class ApplicationCreateForm(ApplicationForm):
+class ApplicationCreateForm(OptionalOnceKeyForm, ApplicationForm):
     collective = forms.ModelChoiceField(
         label=_("Collectief"),
         queryset=Collective.objects.none(),
@@ -468,7 +476,7 @@ class GrantAwardForm(forms.Form):
     date = date_field(_("Datum toekenning"))
 
 
-class GrantPayForm(forms.Form):
+class GrantPayForm(OptionalOnceKeyForm):
     amount = money_field(_("Bedrag (€)"))
     date = date_field(_("Betaaldatum"))
     description = forms.CharField(
@@ -476,6 +484,15 @@ class GrantPayForm(forms.Form):
         max_length=200,
         required=False,
         help_text=_("Bijv. eerste tranche."),
+    )
+
+
+class GrantPaymentDecideForm(forms.Form):
+    """Second pair of eyes on a proposed grant payment: approve, or reject with a reason."""
+
+    decision = forms.ChoiceField(choices=Proposal.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reden van afwijzing"), widget=text_area(2), required=False, max_length=2000
     )
 
 

@@ -137,12 +137,19 @@ class Commitment(models.Model):
     amount = MoneyField(_("toegezegd bedrag"), **MONEY)
     date = models.DateField(_("datum toezegging"))
     reference = models.CharField(_("kenmerk"), max_length=100, blank=True)
+    # The one-time key of the form that made it (docs/ledger.md, "Twice is once").
+    once_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key, not unique)
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("toezegging")
         verbose_name_plural = _("toezeggingen")
         ordering = ["date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compartment", "once_key"], name="fund_commitment_once_key_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.investor} → {self.compartment}: {self.amount}"
@@ -301,6 +308,8 @@ class Application(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("aangemaakt"), default=clock.now, editable=False)
+    # The one-time key of the form that made it (docs/ledger.md, "Twice is once").
+    once_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key, not unique)
     submitted_at = models.DateTimeField(_("ingediend op"), null=True, blank=True)
     # First pair of eyes: assessment and proposal.
     assessor = models.ForeignKey(
@@ -339,6 +348,9 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("assessor")),
                 name="fund_application_four_eyes",
+            ),
+            models.UniqueConstraint(
+                fields=["collective", "once_key"], name="fund_application_once_key_unique"
             ),
         ]
 
@@ -427,21 +439,69 @@ class Grant(models.Model):
         return self.amount - self.paid
 
 
+class PaymentState(models.TextChoices):
+    PROPOSED = "proposed", _("Ter goedkeuring")
+    APPROVED = "approved", _("Uitbetaald")
+    REJECTED = "rejected", _("Afgewezen")
+
+
 class GrantPayment(models.Model):
+    """A tranche, four-eyes: proposed by one manager, approved (and only then booked,
+    ``entry``) or rejected by a different manager of the fund."""
+
     grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="payments")
     amount = MoneyField(_("bedrag"), **MONEY)
     date = models.DateField(_("datum"))
     description = models.CharField(_("omschrijving"), max_length=200, blank=True)
-    entry = models.OneToOneField("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("status"), max_length=10, choices=PaymentState.choices, default=PaymentState.PROPOSED
+    )
+    entry = models.OneToOneField(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voorgesteld door"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("besluit door"),
+    )
+    decided_at = models.DateTimeField(_("besloten op"), null=True, blank=True)
+    reason = models.TextField(_("motivering"), blank=True)
+    # The one-time key of the form that proposed it (docs/ledger.md, "Twice is once").
+    once_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key, not unique)
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("subsidiebetaling")
         verbose_name_plural = _("subsidiebetalingen")
         ordering = ["date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="fund_grantpayment_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="approved", entry__isnull=False)
+                | (~Q(state="approved") & Q(entry__isnull=True)),
+                name="fund_grantpayment_entry_iff_approved",
+            ),
+            models.UniqueConstraint(
+                fields=["grant", "once_key"], name="fund_grantpayment_once_key_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.grant.number}: {self.amount} ({self.date:%d-%m-%Y})"

@@ -37,6 +37,7 @@ from .models import (
     GrantState,
     Investor,
     NumberSequence,
+    PaymentState,
     Proposal,
 )
 from .selectors import compartment_position
@@ -128,18 +129,28 @@ def not_after_today(day: Date, refusal=exc.InvalidDate) -> None:
         )
 
 
-def once_replay(queryset, key: str | None, refusal=exc.InvalidTransition, **figures):
+def once_replay(
+    queryset,
+    key: str | None,
+    refusal=exc.InvalidTransition,
+    *,
+    lookup: str = "entry__idempotency_key",
+    **figures,
+):
     """What a one-time key made before (docs/ledger.md, "Twice is once"), or None.
 
-    ``queryset`` holds objects with a posting (``entry``); a double click or a retry gets the
-    first result back. The same key with other ``figures`` (the user went back and changed
+    ``queryset`` holds objects with a posting (``entry``), or objects that keep the key
+    themselves (``lookup="once_key"``); a double click or a retry gets the first result back
+    (marked ``once_replayed``). The same key with other ``figures`` (the user went back and changed
     the form) is refused with ``refusal``.
     """
     if not key:
         return None
-    earlier = queryset.filter(entry__idempotency_key=key).first()
+    earlier = queryset.filter(**{lookup: key}).first()
     if earlier is not None and any(getattr(earlier, k) != v for k, v in figures.items()):
         raise refusal(_("Dit formulier is al verwerkt met andere gegevens; open het opnieuw."))
+    if earlier is not None:
+        earlier.once_replayed = True
     return earlier
 
 
@@ -192,14 +203,31 @@ def commitment_create(
     date: Date,
     reference: str = "",
     created_by,
+    idempotency_key: str | None = None,
 ) -> Commitment:
+    """An investor's promise of capital. ``idempotency_key`` (the form's one-time key) makes a
+    second identical call return the first commitment."""
     _require_manager(created_by, compartment.fund)
+    money = _positive(amount)
+    compartment = Compartment.objects.select_for_update().get(pk=compartment.pk)
+    earlier = once_replay(
+        Commitment.objects.filter(compartment=compartment),
+        idempotency_key,
+        lookup="once_key",
+        investor_id=investor.pk,
+        amount=money,
+        date=date,
+        reference=reference,
+    )
+    if earlier is not None:
+        return earlier
     commitment = Commitment.objects.create(
         investor=investor,
         compartment=compartment,
-        amount=_positive(amount),
+        amount=money,
         date=date,
         reference=reference,
+        once_key=idempotency_key or None,
     )
     audit_record(
         actor=created_by,
@@ -446,13 +474,28 @@ def application_create(
     amount_requested,
     created_by,
     budget_lines: Iterable[tuple[str, object]] = (),
+    idempotency_key: str | None = None,
     **details,
 ) -> Application:
-    """A draft application of a collective to a fund."""
+    """A draft application of a collective to a fund. ``idempotency_key`` (the form's one-time
+    key) makes a second identical call return the first draft."""
     _require_member(created_by, collective)
     unknown = set(details) - EDITABLE_FIELDS
     if unknown:
         raise exc.NotAllowed(f"unknown fields {sorted(unknown)}")
+    if idempotency_key:
+        collective = Collective.objects.select_for_update().get(pk=collective.pk)
+        earlier = once_replay(
+            Application.objects.filter(collective=collective),
+            idempotency_key,
+            lookup="once_key",
+            fund_id=fund.pk,
+            kind=kind,
+            title=title,
+            amount_requested=_positive(amount_requested),
+        )
+        if earlier is not None:
+            return earlier
     number = number_next(prefix="A", year=clock.today().year)
     application = Application(
         number=number,
@@ -463,6 +506,7 @@ def application_create(
         purpose=purpose,
         amount_requested=_positive(amount_requested),
         created_by=created_by,
+        once_key=idempotency_key or None,
         **details,
     )
     _check_loan_terms(application)
@@ -789,58 +833,171 @@ def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
     return grant
 
 
-@transaction.atomic
-def grant_pay(*, grant: Grant, amount, date: Date, paid_by, description: str = "") -> GrantPayment:
-    """Pay a tranche: Dr 2000 payable / Cr 1010 bank. Refused above the unpaid award or the cash."""
-    _require_manager(paid_by, grant.fund)
-    not_after_today(date)
-    compartment = _grant_compartment(grant.fund)
-    grant = _locked_grant(grant)
-    if grant.state not in (GrantState.AWARDED, GrantState.PAYING):
-        raise exc.InvalidTransition(_("Deze subsidie is volledig betaald of afgerekend."))
-    money = _positive(amount)
-    if money > grant.unpaid:
-        raise exc.InvalidAmount(
-            _("Meer dan nog te betalen (%(unpaid)s).") % {"unpaid": grant.unpaid}
-        )
+def _pending(grant: Grant) -> Money:
+    """What proposed payments of ``grant`` (not yet decided) would pay."""
+    proposed = grant.payments.filter(state=PaymentState.PROPOSED)
+    return sum((p.amount for p in proposed), Money(0, EUR))
+
+
+def _check_cash(compartment: Compartment, money: Money) -> None:
     position = compartment_position(compartment)
     if money.amount > position.cash:
         raise exc.InsufficientCapacity(
             _("Onvoldoende saldo in het subsidiecompartiment (%(cash)s).")
             % {"cash": Money(position.cash, EUR)}
         )
-    cents = _cents(money)
-    entry = entry_post(
-        book=grant.fund.book,
+
+
+def _require_open_grant(grant: Grant) -> None:
+    if grant.state not in (GrantState.AWARDED, GrantState.PAYING):
+        raise exc.InvalidTransition(_("Deze subsidie is volledig betaald of afgerekend."))
+
+
+@transaction.atomic
+def grant_payment_propose(
+    *,
+    grant: Grant,
+    amount,
+    date: Date,
+    proposed_by,
+    description: str = "",
+    idempotency_key: str | None = None,
+) -> GrantPayment:
+    """First pair of eyes: propose a tranche. Nothing is booked until a different manager
+    approves (:func:`grant_payment_decide`). A proposal counts against what may still be
+    paid, so proposals together never exceed the award. ``idempotency_key`` (the form's
+    one-time key) makes a second identical call return the first proposal."""
+    _require_manager(proposed_by, grant.fund)
+    not_after_today(date)
+    money = _positive(amount)
+    compartment = _grant_compartment(grant.fund)
+    grant = _locked_grant(grant)
+    earlier = once_replay(
+        grant.payments.all(),
+        idempotency_key,
+        lookup="once_key",
+        amount=money,
         date=date,
+        description=description,
+    )
+    if earlier is not None:
+        return earlier
+    _require_open_grant(grant)
+    pending = _pending(grant)
+    if money > grant.unpaid - pending:
+        if pending.amount:
+            raise exc.InvalidAmount(
+                _(
+                    "Meer dan nog te betalen (%(open)s): %(pending)s wacht al op een tweede "
+                    "fondsbeheerder."
+                )
+                % {"open": grant.unpaid - pending, "pending": pending}
+            )
+        raise exc.InvalidAmount(
+            _("Meer dan nog te betalen (%(unpaid)s).") % {"unpaid": grant.unpaid}
+        )
+    _check_cash(compartment, money)
+    payment = GrantPayment.objects.create(
+        grant=grant,
+        amount=money,
+        date=date,
+        description=description,
+        state=PaymentState.PROPOSED,
+        created_by=proposed_by,
+        proposed_by=proposed_by,
+        once_key=idempotency_key or None,
+    )
+    audit_record(
+        actor=proposed_by,
+        action="grant.pay_propose",
+        obj=grant,
+        book=grant.fund.book,
+        after={
+            "payment": payment.pk,
+            "amount": str(money.amount),
+            "date": date.isoformat(),
+            "description": description,
+        },
+    )
+    return payment
+
+
+@transaction.atomic
+def grant_payment_decide(
+    *, payment: GrantPayment, decided_by, approve: bool, reason: str = ""
+) -> GrantPayment:
+    """Second pair of eyes: a different manager of the fund approves the proposed tranche,
+    which books it (Dr 2000 payable / Cr 1010 bank), or rejects it with a reason (nothing
+    booked). The same decision sent twice by the same manager returns the first."""
+    grant = payment.grant
+    _require_manager(decided_by, grant.fund)
+    compartment = _grant_compartment(grant.fund)
+    grant = _locked_grant(grant)
+    payment = GrantPayment.objects.select_for_update().get(pk=payment.pk)
+    outcome = PaymentState.APPROVED if approve else PaymentState.REJECTED
+    if payment.state != PaymentState.PROPOSED:
+        if payment.state == outcome and payment.decided_by_id == decided_by.pk:
+            payment.once_replayed = True
+            return payment
+        raise exc.InvalidTransition(_("Over deze betaling is al besloten."))
+    if payment.proposed_by_id == decided_by.pk:
+        raise exc.FourEyesViolation(
+            _("Vier ogen: wie de betaling voorstelde, mag haar niet zelf goedkeuren.")
+        )
+    payment.decided_by = decided_by
+    payment.decided_at = clock.now()
+    payment.reason = reason
+    payment.state = outcome
+    if not approve:
+        if not reason.strip():
+            raise exc.InvalidTransition(_("Motiveer het besluit."))
+        payment.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+        audit_record(
+            actor=decided_by,
+            action="grant.pay_reject",
+            obj=grant,
+            book=grant.fund.book,
+            after={"payment": payment.pk, "amount": str(payment.amount.amount), "reason": reason},
+        )
+        return payment
+    _require_open_grant(grant)
+    money = payment.amount
+    if money > grant.unpaid:
+        raise exc.InvalidAmount(
+            _("Meer dan nog te betalen (%(unpaid)s).") % {"unpaid": grant.unpaid}
+        )
+    _check_cash(compartment, money)
+    cents = _cents(money)
+    payment.entry = entry_post(
+        book=grant.fund.book,
+        date=payment.date,
         description=f"Betaling subsidie {grant.number} {grant.collective.name}",
         lines=[
             Dr(chart.GRANTS_PAYABLE, cents, contract=grant.number, party=grant.collective.code),
             Cr(chart.BANK_GRANT, cents, contract=grant.number, party=grant.collective.code),
         ],
         source_type="fund.grant_payment",
+        source_id=str(payment.pk),
         source_ref=grant.number,
-        created_by=paid_by,
+        created_by=decided_by,
+        idempotency_key=payment.once_key,
     )
-    payment = GrantPayment.objects.create(
-        grant=grant,
-        amount=money,
-        date=date,
-        description=description,
-        entry=entry,
-        created_by=paid_by,
-    )
+    payment.save(update_fields=["state", "decided_by", "decided_at", "reason", "entry"])
     before = _snapshot(grant, ["state", "paid"])
     grant.paid += money
     grant.state = GrantState.PAID if grant.paid == grant.amount else GrantState.PAYING
     grant.save(update_fields=["paid", "state"])
     audit_record(
-        actor=paid_by,
-        action="grant.pay",
+        actor=decided_by,
+        action="grant.pay_approve",
         obj=grant,
         book=grant.fund.book,
         before=before,
-        after={**_snapshot(grant, ["state", "paid"]), "payment": payment.pk, "entry": entry.pk},
+        after={
+            **_snapshot(grant, ["state", "paid"]),
+            "payment": payment.pk,
+            "entry": payment.entry.pk,
+        },
     )
     return payment
 
@@ -855,6 +1012,10 @@ def grant_settle(*, grant: Grant, returned, date: Date, settled_by) -> Grant:
     grant = _locked_grant(grant)
     if grant.state == GrantState.SETTLED:
         raise exc.InvalidTransition(_("Deze subsidie is al afgerekend."))
+    if grant.payments.filter(state=PaymentState.PROPOSED).exists():
+        raise exc.InvalidTransition(
+            _("Er wacht nog een betaling op een tweede fondsbeheerder; besluit daar eerst over.")
+        )
     returned_money = _money(returned)
     if returned_money.amount < 0 or returned_money > grant.paid:
         raise exc.InvalidAmount(

@@ -47,5 +47,10 @@ urlpatterns = [
     path("subsidies/", views.grant_list, name="grant_list"),
     path("subsidies/<str:number>/", views.grant_detail, name="grant_detail"),
     path("subsidies/<str:number>/betalen/", views.grant_pay, name="grant_pay"),
+    path(
+        "subsidies/<str:number>/betalingen/<int:pk>/besluiten/",
+        views.grant_payment_decide,
+        name="grant_payment_decide",
+    ),
     path("subsidies/<str:number>/afrekenen/", views.grant_settle, name="grant_settle"),
 ]

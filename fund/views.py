@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ledger.exceptions import LedgerError
+from ledger.money import format_amount
 from ledger.selectors import audit_events, contract_lines
 
 from . import services
@@ -40,6 +41,7 @@ from .forms import (
     GrantAwardForm,
     GrantFilterForm,
     GrantPayForm,
+    GrantPaymentDecideForm,
     GrantSettleForm,
     InvestorFilterForm,
     InvestorForm,
@@ -56,7 +58,9 @@ from .models import (
     Contribution,
     Fund,
     Grant,
+    GrantPayment,
     GrantState,
+    PaymentState,
     Proposal,
 )
 from .permissions import (
@@ -284,12 +288,14 @@ def commitment_create(request, slug):
     initial = {"investor": request.GET.get("investor")}
     form = CommitmentForm(request.POST or None, fund=fund, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "once"}
         commitment = call_service(
             form,
             services.commitment_create,
             REFUSALS,
             created_by=request.user,
-            **form.cleaned_data,
+            idempotency_key=form.once_key,
+            **data,
         )
         if commitment is not None:
             messages.success(
@@ -552,10 +558,12 @@ def application_create(request):
             created_by=user,
             budget_lines=budget_lines(budget) if budget_posted else (),
             sdgs=sdg_form.cleaned_data["sdgs"],
+            idempotency_key=form.once_key,
             **details,
         )
         if application is not None:
-            _save_attachments(request, application, attachments.cleaned_data["files"])
+            if not getattr(application, "once_replayed", False):
+                _save_attachments(request, application, attachments.cleaned_data["files"])
             messages.success(
                 request,
                 _("Concept %(number)s is opgeslagen. Dien het in als het compleet is.")
@@ -797,6 +805,16 @@ def application_assess(request, number):
 def application_decide(request, number):
     application = _scoped_application(request, number)
     require_manager_of(request.user, application.fund)
+    if request.method != "POST" and application.assessor_id == request.user.pk:
+        # Four eyes: the assessor is not offered the decision form at all.
+        messages.error(
+            request,
+            _(
+                "Vier ogen: u heeft deze aanvraag beoordeeld. Een andere fondsbeheerder van dit "
+                "fonds besluit erover."
+            ),
+        )
+        return redirect("fund:application_detail", number=application.number)
     form = _decide_form(application, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -884,9 +902,15 @@ def grant_detail(request, number):
     manager = can_write(user) and manager_of(user, grant.fund)
     open_state = grant.state in (GrantState.AWARDED, GrantState.PAYING)
     staff = is_staff_reader(user)
+    payments = list(grant.payments.select_related("created_by", "proposed_by", "decided_by"))
+    for payment in payments:
+        proposed = payment.state == PaymentState.PROPOSED
+        payment.can_decide = proposed and manager and payment.proposed_by_id != user.pk
+        payment.waits_for_other = proposed and payment.proposed_by_id == user.pk
     context = {
         "grant": grant,
-        "payments": grant.payments.select_related("created_by"),
+        "payments": payments,
+        "pending": money_total(p.amount for p in payments if p.state == PaymentState.PROPOSED),
         "lines": contract_lines(book=grant.fund.book, contract=grant.number) if staff else None,
         "history": _history(user, "fund.grant", grant.pk),
         "pay_form": _pay_form(grant) if manager and open_state else None,
@@ -898,7 +922,9 @@ def grant_detail(request, number):
 
 
 def _pay_form(grant: Grant, data=None) -> GrantPayForm:
-    return GrantPayForm(data, initial={"amount": grant.unpaid.amount}, auto_id="pay_%s")
+    pending = money_total(p.amount for p in grant.payments.filter(state=PaymentState.PROPOSED))
+    open_ = grant.unpaid - pending if pending else grant.unpaid
+    return GrantPayForm(data, initial={"amount": open_.amount}, auto_id="pay_%s")
 
 
 def _grant_action_page(request, grant, form, step: str, title: str):
@@ -912,21 +938,60 @@ def grant_pay(request, number):
     require_manager_of(request.user, grant.fund)
     form = _pay_form(grant, request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         payment = call_service(
             form,
-            services.grant_pay,
+            services.grant_payment_propose,
             REFUSALS,
             grant=grant,
-            paid_by=request.user,
-            **form.cleaned_data,
+            proposed_by=request.user,
+            amount=data["amount"],
+            date=data["date"],
+            description=data["description"],
+            idempotency_key=form.once_key,
         )
         if payment is not None:
             messages.success(
                 request,
-                _("Betaling op subsidie %(number)s geboekt.") % {"number": grant.number},
+                _(
+                    "Betaling van %(amount)s op subsidie %(number)s voorgesteld; een tweede "
+                    "fondsbeheerder keurt haar goed."
+                )
+                % {"amount": format_amount(payment.amount.amount), "number": grant.number},
             )
             return redirect("fund:grant_detail", number=grant.number)
-    return _grant_action_page(request, grant, form, "pay", _("Subsidie betalen"))
+    return _grant_action_page(request, grant, form, "pay", _("Betaling voorstellen"))
+
+
+@require_POST
+@role_required(MANAGER, write=True)
+def grant_payment_decide(request, number, pk):
+    grant = _scoped_grant(request, number)
+    require_manager_of(request.user, grant.fund)
+    payment = get_object_or_404(GrantPayment.objects.filter(grant=grant), pk=pk)
+    form = GrantPaymentDecideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Kies goedkeuren of afwijzen."))
+        return redirect("fund:grant_detail", number=grant.number)
+    approve = form.cleaned_data["decision"] == Proposal.APPROVE
+    done = _call_with_message(
+        request,
+        services.grant_payment_decide,
+        payment=payment,
+        decided_by=request.user,
+        approve=approve,
+        reason=form.cleaned_data["reason"],
+    )
+    if done is not None:
+        message = (
+            _("Betaling van %(amount)s op subsidie %(number)s goedgekeurd en geboekt.")
+            if approve
+            else _("Betaling van %(amount)s op subsidie %(number)s afgewezen.")
+        )
+        messages.success(
+            request, message % {"amount": format_amount(done.amount.amount), "number": grant.number}
+        )
+    return redirect("fund:grant_detail", number=grant.number)
 
 
 @role_required(MANAGER, write=True)

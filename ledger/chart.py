@@ -48,9 +48,7 @@ DEFAULT_CHART: tuple[AccountTemplate, ...] = (
     ),
     AccountTemplate(SUSPENSE, "Nog niet toegewezen ontvangsten", T.LIABILITY, S.PARTY, ""),
     AccountTemplate(GRANTS_PAYABLE, "Te betalen subsidies", T.LIABILITY, S.CONTRACT, "grant"),
-    AccountTemplate(
-        ADVANCES, "Vooruitontvangen termijnen", T.LIABILITY, S.CONTRACT, "revolving"
-    ),
+    AccountTemplate(ADVANCES, "Vooruitontvangen termijnen", T.LIABILITY, S.CONTRACT, "revolving"),
     AccountTemplate(
         CAPITAL_REVOLVING, "Kapitaal, revolverend compartiment", T.EQUITY, S.PARTY, "revolving"
     ),

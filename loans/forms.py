@@ -3,6 +3,7 @@ writes (limits of the product, the pool, four eyes and the state of a loan are i
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from django import forms
@@ -431,7 +432,6 @@ class LoanProductForm(forms.ModelForm):
             "penalty_rate",
         ]
         help_texts = {
-            "allocation_order": _("Volgorde van toerekening, bijvoorbeeld fee,interest,principal."),
             "grace_interest": _(
                 "Alleen bij betalingsvrije termijnen: rente bijschrijven of uitstellen."
             ),
@@ -444,3 +444,14 @@ class LoanProductForm(forms.ModelForm):
         self.fields["interest"].choices = INTEREST_CHOICES
         self.fields["day_count"].choices = DAY_COUNT_CHOICES
         self.fields["grace_interest"].choices = [("", "—"), *GRACE_INTEREST_CHOICES]
+        # The order is stored in the allocation engine's codes; people choose it in words.
+        words = {"fee": _("kosten"), "interest": _("rente"), "principal": _("aflossing")}
+        self.fields["allocation_order"] = forms.ChoiceField(
+            label=_("Toerekeningsvolgorde"),
+            choices=[
+                (",".join(order), ", ".join(str(words[c]) for c in order))
+                for order in itertools.permutations(("fee", "interest", "principal"))
+            ],
+            initial="fee,interest,principal",
+            help_text=_("Waar een betaling het eerst aan wordt toegerekend."),
+        )

@@ -50,6 +50,7 @@ class LoanPosition:
     fees: Decimal  # fees and premiums charged and unpaid
     arrears: Decimal  # principal and interest of instalments due before as_of, unpaid
     days_past_due: int
+    advance: Decimal = ZERO  # paid ahead, held until the next instalment falls due
 
     @property
     def bucket(self) -> str:
@@ -76,6 +77,7 @@ def _position(loan: Loan, position: Position, as_of: Date) -> LoanPosition:
         fees=position.fees_receivable(),
         arrears=arrears,
         days_past_due=(as_of - since).days if since else 0,
+        advance=position.advance,
     )
 
 
@@ -207,3 +209,29 @@ def contract_balances(loans) -> dict[tuple[int, str], dict[str, Decimal]]:
         if (book_id, key) in result:
             result[(book_id, key)][names[code]] = from_cents(debit - credit)
     return result
+
+
+@dataclass(frozen=True)
+class NextInstalment:
+    """What the collective pays next: the open part of the first instalment due on or after
+    ``as_of``, and what is already overdue before it."""
+
+    n: int
+    due_date: Date
+    amount: Decimal  # open principal and interest of that instalment
+    overdue: Decimal  # open principal and interest of instalments due before as_of
+
+
+def next_instalment(*, loan: Loan, as_of: Date) -> NextInstalment | None:
+    """The next instalment still open on a serviced loan, or None (nothing falls due any more)."""
+    if loan.state not in SERVICED_STATES:
+        return None
+    status = loan_status(loan)
+    overdue = ZERO
+    for row in status.rows:
+        open_ = max(status.open_interest(row) + status.open_principal(row), ZERO)
+        if row.due_date < as_of:
+            overdue += open_
+        elif open_ > 0:
+            return NextInstalment(n=row.n, due_date=row.due_date, amount=open_, overdue=overdue)
+    return None

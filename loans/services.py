@@ -1519,9 +1519,7 @@ def repayment_reverse(
         idempotency_key__startswith=f"advance:{loan.number}:{repayment.pk}:",
         reversed_by__isnull=True,
     ).order_by("pk"):
-        entry_reverse(
-            entry=applied, created_by=reversed_by, date=date and max(date, applied.date)
-        )
+        entry_reverse(entry=applied, created_by=reversed_by, date=date and max(date, applied.date))
     reversal = entry_reverse(
         entry=repayment.entry,
         created_by=reversed_by,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
 from fund import services as fs
 from fund.models import ApplicationKind, CollectiveKind, CompartmentKind, Fund, LegalForm, Proposal
@@ -149,11 +152,84 @@ def _iban(rng: random.Random) -> str:
     return str(IBAN.generate("NL", bank_code=bank, account_code=f"{rng.randrange(10**9, 10**10)}"))
 
 
+# --- the calendar of the story ---------------------------------------------------------------
+#
+# All dates are relative to today: the history starts 35 months before the current month, so the
+# demo tells the same story whatever day it is run, and nothing is seeded after today.
+
+
+_START: list[date] = []
+
+
+def _start() -> date:
+    """The story's first month, fixed when seeding begins (inside a step the clock travels)."""
+    if not _START:
+        _START.append(_add_months(clock.today().replace(day=1), -35))
+    return _START[0]
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1)
+
+
+def M(month: int, day: int = 1) -> date:  # noqa: N802 - reads as a calendar cell
+    """Day ``day`` (1..28) of the ``month``-th month of the story (0 = the first)."""
+    return _add_months(_start(), month).replace(day=day)
+
+
+_STEP = [0]
+
+
+@contextmanager
+def _on(day: date, hour: int | None = None):
+    """Run a step as of ``day`` at a plausible office hour (Europe/Amsterdam)."""
+    _STEP[0] += 1
+    n = _STEP[0]
+    if hour is None:
+        hour = 9 + (n * 5) % 8
+    moment = timezone.make_aware(
+        datetime.combine(day, time(hour, (n * 17) % 60)), ZoneInfo("Europe/Amsterdam")
+    )
+    real_now = timezone.now()
+    if moment > real_now:
+        moment = real_now
+    with clock.travel(moment):
+        yield
+
+
+def _disburse(*, loan, amount, date, by, milestone, invoice_reference):
+    """The one place the demo pays out a tranche (the service is becoming four-eyes)."""
+    from loans import services as ls
+
+    return ls.loan_disburse(
+        loan=loan,
+        amount=amount,
+        date=date,
+        disbursed_by=by,
+        milestone=milestone,
+        invoice_reference=invoice_reference,
+    )
+
+
+def _pay_grant(*, grant, amount, date, by, approver, description):
+    """The one place the demo pays a grant: proposed by one manager, approved by another."""
+    payment = fs.grant_payment_propose(
+        grant=grant, amount=amount, date=date, proposed_by=by, description=description
+    )
+    return fs.grant_payment_decide(
+        payment=payment, decided_by=approver, approve=True, reason="Akkoord, vier ogen."
+    )
+
+
 @transaction.atomic
 def seed(progress: Callable[[str], object] = print) -> None:
     """Two funds, six investors, thirty collectives, applications in every state, grants at
-    every stage. Everything through the services, so the books and audit trail are real."""
+    every stage, loans with three years of history. Everything through the services, each
+    step with the clock at the moment it happened, so the books and audit trail are real."""
     rng = random.Random(20261128)  # noqa: S311 - deterministic demo data, not security
+    today = clock.today()
+    _START[:] = [_add_months(today.replace(day=1), -35)]
     progress("Gebruikers...")
     beheerder = _user("beheerder", "Marieke", "de Boer")
     beheerder2 = _user("beheerder2", "Joost", "van Dijk")
@@ -163,72 +239,64 @@ def seed(progress: Callable[[str], object] = print) -> None:
     auditor.groups.add(Group.objects.get_or_create(name="auditors")[0])
 
     progress("Fondsen...")
-    rfb = fs.fund_create(
-        slug="rfb",
-        name="Revolverend Fonds Burgercollectieven",
-        description=(
-            "Landelijk fonds voor startsubsidies en ontwikkelleningen aan burgercollectieven."
-        ),
-        managers=[beheerder, beheerder2],
-        created_by=beheerder,
-    )
-    eof = fs.fund_create(
-        slug="eof-gelderland",
-        name="Energie Ontwikkelfonds Gelderland",
-        description="Provinciaal ontwikkelfonds voor energiecoöperaties in Gelderland.",
-        managers=[beheerder, beheerder2],
-        created_by=beheerder,
-    )
+    with _on(M(0, 1) - timedelta(days=60)):
+        rfb = fs.fund_create(
+            slug="rfb",
+            name="Revolverend Fonds Burgercollectieven",
+            description=(
+                "Landelijk fonds voor startsubsidies en ontwikkelleningen aan burgercollectieven."
+            ),
+            managers=[beheerder, beheerder2],
+            created_by=beheerder,
+        )
+        eof = fs.fund_create(
+            slug="eof-gelderland",
+            name="Energie Ontwikkelfonds Gelderland",
+            description="Provinciaal ontwikkelfonds voor energiecoöperaties in Gelderland.",
+            managers=[beheerder, beheerder2],
+            created_by=beheerder,
+        )
 
     progress("Investeerders en kapitaal...")
     investors = {}
-    for code, name, kind, contact in INVESTORS:
-        investors[code] = fs.investor_create(
-            code=code,
-            name=name,
-            kind=kind,
-            contact_name=contact,
-            created_by=beheerder,
-            email=f"{code.lower()}@example.org",
-            iban=_iban(rng),
-        )
+    with _on(M(0, 1) - timedelta(days=45)):
+        for code, name, kind, contact in INVESTORS:
+            investors[code] = fs.investor_create(
+                code=code,
+                name=name,
+                kind=kind,
+                contact_name=contact,
+                created_by=beheerder,
+                email=f"{code.lower()}@example.org",
+                iban=_iban(rng),
+            )
     investors["INV-GLD"].users.add(investeerder)
     capital = [
         # (investor, fund, compartment, committed, [(date, paid)])
-        (
-            "INV-BZK",
-            rfb,
-            CompartmentKind.REVOLVING,
-            "3000000",
-            [(date(2024, 1, 15), "2000000"), (date(2025, 1, 15), "500000")],
-        ),
-        ("INV-BZK", rfb, CompartmentKind.GRANT, "600000", [(date(2024, 1, 15), "400000")]),
-        ("INV-DOEN", rfb, CompartmentKind.GRANT, "250000", [(date(2024, 2, 1), "250000")]),
-        ("INV-BANK", rfb, CompartmentKind.REVOLVING, "1000000", [(date(2024, 6, 1), "750000")]),
-        ("INV-BURG", rfb, CompartmentKind.REVOLVING, "150000", [(date(2024, 9, 1), "150000")]),
-        (
-            "INV-GLD",
-            eof,
-            CompartmentKind.REVOLVING,
-            "2000000",
-            [(date(2024, 3, 1), "1500000"), (date(2025, 3, 1), "250000")],
-        ),
-        ("INV-GLD", eof, CompartmentKind.GRANT, "300000", [(date(2024, 3, 1), "300000")]),
-        ("INV-ZWL", rfb, CompartmentKind.GRANT, "100000", [(date(2024, 4, 1), "100000")]),
-    ]
+        ("INV-BZK", rfb, CompartmentKind.REVOLVING, "1500000", [(M(0, 15), "900000"), (M(12, 15), "200000")]),
+        ("INV-BZK", rfb, CompartmentKind.GRANT, "600000", [(M(0, 15), "400000")]),
+        ("INV-DOEN", rfb, CompartmentKind.GRANT, "250000", [(M(1, 1), "250000")]),
+        ("INV-BANK", rfb, CompartmentKind.REVOLVING, "500000", [(M(5, 1), "250000")]),
+        ("INV-BURG", rfb, CompartmentKind.REVOLVING, "150000", [(M(8, 1), "150000")]),
+        ("INV-GLD", eof, CompartmentKind.REVOLVING, "2000000", [(M(2, 1), "1500000"), (M(14, 1), "250000")]),
+        ("INV-GLD", eof, CompartmentKind.GRANT, "300000", [(M(2, 1), "300000")]),
+        ("INV-ZWL", rfb, CompartmentKind.GRANT, "100000", [(M(3, 1), "100000")]),
+    ]  # fmt: skip
     for code, fund, kind, committed, payments in capital:
-        commitment = fs.commitment_create(
-            investor=investors[code],
-            compartment=fund.compartments.get(kind=kind),
-            amount=Decimal(committed),
-            date=payments[0][0],
-            reference=f"Overeenkomst {code} {fund.slug}",
-            created_by=beheerder,
-        )
-        for day, paid in payments:
-            fs.contribution_record(
-                commitment=commitment, amount=Decimal(paid), date=day, created_by=beheerder
+        with _on(payments[0][0] - timedelta(days=10)):
+            commitment = fs.commitment_create(
+                investor=investors[code],
+                compartment=fund.compartments.get(kind=kind),
+                amount=Decimal(committed),
+                date=payments[0][0] - timedelta(days=10),
+                reference=f"Overeenkomst {code} {fund.slug}",
+                created_by=beheerder,
             )
+        for day, paid in payments:
+            with _on(day):
+                fs.contribution_record(
+                    commitment=commitment, amount=Decimal(paid), date=day, created_by=beheerder
+                )
 
     progress("Collectieven...")
     collectives = []
@@ -245,27 +313,44 @@ def seed(progress: Callable[[str], object] = print) -> None:
                 login=False,
             )
         )
-        collective = fs.collective_register(
-            registered_by=member,
-            member=member,
-            name=name,
-            kind=kind,
-            legal_form=legal_form,
-            kvk_number=_kvk(rng),
-            iban=_iban(rng),
-            street=f"Dorpsstraat {index + 1}",
-            postcode=_postcode(rng),
-            city=city,
-            municipality=municipality,
-            members_count=rng.randrange(25, 900),
-            sdgs=sdgs,
-            email=f"info{index:02d}@example.org",
+        # The first 27 joined before the fund opened; the last three registered lately.
+        registered = (
+            M(0, 1) - timedelta(days=40 - index)
+            if index < 27
+            else today - timedelta(days=3 * (30 - index))
         )
-        if index < 27:  # the last three wait for verification
-            fs.collective_verify(
-                collective=collective, verified_by=beheerder2 if index % 2 else beheerder
+        with _on(registered):
+            collective = fs.collective_register(
+                registered_by=member,
+                member=member,
+                name=name,
+                kind=kind,
+                legal_form=legal_form,
+                kvk_number=_kvk(rng),
+                iban=_iban(rng),
+                street=f"Dorpsstraat {index + 1}",
+                postcode=_postcode(rng),
+                city=city,
+                municipality=municipality,
+                members_count=rng.randrange(25, 900),
+                sdgs=sdgs,
+                email=f"info{index:02d}@example.org",
             )
+        if index < 27:  # the last three wait for verification
+            with _on(registered + timedelta(days=2)):
+                fs.collective_verify(
+                    collective=collective, verified_by=beheerder2 if index % 2 else beheerder
+                )
         collectives.append((collective, member))
+
+    progress("Leningen met bijna drie jaar geschiedenis...")
+    _seed_loans(
+        funds={"rfb": rfb, "eof": eof},
+        managers=(beheerder, beheerder2),
+        collectives=collectives,
+        rng=rng,
+        progress=progress,
+    )
 
     progress("Aanvragen en subsidies...")
     stages = [
@@ -291,8 +376,11 @@ def seed(progress: Callable[[str], object] = print) -> None:
         amount = (
             Decimal(rng.randrange(50, 400) * 100)
             if grant_kind
-            else Decimal(rng.randrange(50, 250) * 1000)
+            else Decimal(rng.randrange(20, 60) * 1000)
         )
+        # Open applications are recent; those further along are older.
+        ago = {"draft": 5, "submitted": 12, "in_review": 25, "proposed": 40}.get(stage)
+        day = today - timedelta(days=ago) if ago else M(10, 10) + timedelta(days=index * 23)
         _application_at_stage(
             fund=fund,
             collective=collective,
@@ -301,216 +389,219 @@ def seed(progress: Callable[[str], object] = print) -> None:
             stage=stage,
             amount=amount,
             managers=(beheerder, beheerder2),
-            day=date(2025, 1, 10) + timedelta(days=index * 23),
+            day=day,
             rng=rng,
         )
-
-    progress("Leningen met twee à drie jaar geschiedenis...")
-    _seed_loans(
-        rfb=rfb,
-        managers=(beheerder, beheerder2),
-        collectives=collectives,
-        rng=rng,
-        progress=progress,
-    )
+    # The provincial fund's own grants: studies and start-up costs of energy co-operatives.
+    for index, stage, month in ((2, "settled", 4), (5, "paid", 15), (4, "paying", 30)):
+        collective, member = collectives[index]
+        _application_at_stage(
+            fund=eof,
+            collective=collective,
+            member=member,
+            kind=ApplicationKind.GRANT,
+            stage=stage,
+            amount=Decimal(rng.randrange(150, 400) * 100),
+            managers=(beheerder, beheerder2),
+            day=M(month, 10),
+            rng=rng,
+        )
 
 
 def _application_at_stage(
     *, fund, collective, member, kind, stage, amount, managers, day, rng, term_months=None
 ):
+    """An application taken to ``stage``, each step on its own day around ``day`` (the
+    decision's day; a grant is awarded on it). A step whose day has not come yet waits."""
     first, second = managers
-    application = fs.application_create(
-        fund=fund,
-        collective=collective,
-        kind=kind,
-        title=("Startsubsidie " if kind == ApplicationKind.GRANT else "Ontwikkellening ")
-        + collective.name,
-        purpose=f"{collective.name} vraagt steun voor {PURPOSES[collective.kind]}.",
-        amount_requested=amount,
-        created_by=member,
-        term_months=None
-        if kind == ApplicationKind.GRANT
-        else term_months or rng.choice([60, 120, 180]),
-        sdgs=collective.sdgs,
-        households_reached=rng.randrange(20, 600),
-        kwh_per_year=rng.randrange(50, 900) * 1000
-        if collective.kind == CollectiveKind.ENERGY
-        else None,
-        volunteers=rng.randrange(3, 40),
-        budget_lines=[
-            ("Advies en onderzoek", amount * Decimal("0.4")),
-            ("Uitvoering", amount * Decimal("0.6")),
-        ],
-    )
+    today = clock.today()
+    steps = {
+        "create": day - timedelta(days=40),
+        "submit": day - timedelta(days=37),
+        "review": day - timedelta(days=30),
+        "assess": day - timedelta(days=16),
+        "decide": day - timedelta(days=9),
+    }
+    if stage in {"draft", "submitted", "in_review", "proposed", "withdrawn"}:
+        # An open application: its last step is ``day`` itself.
+        shift = day - {"draft": steps["create"], "withdrawn": steps["submit"],
+                       "submitted": steps["submit"], "in_review": steps["review"],
+                       "proposed": steps["assess"]}[stage]  # fmt: skip
+        steps = {k: v + shift for k, v in steps.items()}
+    if steps["create"] > today:
+        return None
+    with _on(steps["create"]):
+        application = fs.application_create(
+            fund=fund,
+            collective=collective,
+            kind=kind,
+            title=("Startsubsidie " if kind == ApplicationKind.GRANT else "Ontwikkellening ")
+            + collective.name,
+            purpose=f"{collective.name} vraagt steun voor {PURPOSES[collective.kind]}.",
+            amount_requested=amount,
+            created_by=member,
+            term_months=None
+            if kind == ApplicationKind.GRANT
+            else term_months or rng.choice([60, 120, 180]),
+            sdgs=collective.sdgs,
+            households_reached=rng.randrange(20, 600),
+            kwh_per_year=rng.randrange(50, 900) * 1000
+            if collective.kind == CollectiveKind.ENERGY
+            else None,
+            volunteers=rng.randrange(3, 40),
+            budget_lines=[
+                ("Advies en onderzoek", amount * Decimal("0.4")),
+                ("Uitvoering", amount * Decimal("0.6")),
+            ],
+        )
     if stage == "draft":
         return application
     if stage == "withdrawn":
-        fs.application_withdraw(application=application, withdrawn_by=member)
+        with _on(steps["submit"]):
+            fs.application_withdraw(application=application, withdrawn_by=member)
         return application
-    fs.application_submit(application=application, submitted_by=member)
-    if stage == "submitted":
+    if steps["submit"] > today:
         return application
-    fs.application_start_review(application=application, assessor=first)
-    if stage == "in_review":
+    with _on(steps["submit"]):
+        fs.application_submit(application=application, submitted_by=member)
+    if stage == "submitted" or steps["review"] > today:
+        return application
+    with _on(steps["review"]):
+        fs.application_start_review(application=application, assessor=first)
+    if stage == "in_review" or steps["assess"] > today:
         return application
     reject = stage == "rejected"
-    fs.application_assess(
-        application=application,
-        assessor=first,
-        proposal=Proposal.REJECT if reject else Proposal.APPROVE,
-        assessment=(
-            "Plan is onvoldoende uitgewerkt; begroting ontbreekt grotendeels."
-            if reject
-            else "Goed onderbouwd plan met draagvlak in de wijk; begroting realistisch."
-        ),
-        amount=None if reject else amount,
-        conditions="" if reject else "Jaarlijkse voortgangsrapportage.",
-    )
-    if stage == "proposed":
+    with _on(steps["assess"]):
+        fs.application_assess(
+            application=application,
+            assessor=first,
+            proposal=Proposal.REJECT if reject else Proposal.APPROVE,
+            assessment=(
+                "Plan is onvoldoende uitgewerkt; begroting ontbreekt grotendeels."
+                if reject
+                else "Goed onderbouwd plan met draagvlak in de wijk; begroting realistisch."
+            ),
+            amount=None if reject else amount,
+            conditions="" if reject else "Jaarlijkse voortgangsrapportage.",
+        )
+    if stage == "proposed" or steps["decide"] > today:
         return application
-    fs.application_decide(
-        application=application,
-        decided_by=second,
-        approve=not reject,
-        reason="Conform voorstel van de beoordelaar.",
-    )
+    with _on(steps["decide"]):
+        fs.application_decide(
+            application=application,
+            decided_by=second,
+            approve=not reject,
+            reason="Conform voorstel van de beoordelaar.",
+        )
     if stage in {"approved", "rejected"}:
         return application
-    # A step whose day has not come yet waits: the demo books nothing after today.
-    if day > clock.today():
+    if day > today:
         return application
-    grant = fs.grant_award(application=application, awarded_by=first, date=day)
+    with _on(day):
+        grant = fs.grant_award(application=application, awarded_by=first, date=day)
     if stage == "awarded":
         return application
     half = (grant.amount.amount / 2).quantize(Decimal("0.01"))
-    if day + timedelta(days=14) > clock.today():
+    if day + timedelta(days=14) > today:
         return application
-    fs.grant_pay(
-        grant=grant,
-        amount=half,
-        date=day + timedelta(days=14),
-        paid_by=second,
-        description="Eerste tranche",
-    )
-    if stage == "paying" or day + timedelta(days=120) > clock.today():
+    with _on(day + timedelta(days=14)):
+        _pay_grant(
+            grant=grant,
+            amount=half,
+            date=day + timedelta(days=14),
+            by=first,
+            approver=second,
+            description="Eerste tranche",
+        )
+    if stage == "paying" or day + timedelta(days=120) > today:
         return application
-    fs.grant_pay(
-        grant=grant,
-        amount=grant.amount.amount - half,
-        date=day + timedelta(days=120),
-        paid_by=second,
-        description="Tweede tranche na voortgangsrapportage",
-    )
-    if stage == "paid" or day + timedelta(days=300) > clock.today():
+    with _on(day + timedelta(days=120)):
+        _pay_grant(
+            grant=grant,
+            amount=grant.amount.amount - half,
+            date=day + timedelta(days=120),
+            by=first,
+            approver=second,
+            description="Tweede tranche na voortgangsrapportage",
+        )
+    if stage == "paid" or day + timedelta(days=300) > today:
         return application
-    fs.grant_settle(
-        grant=grant, returned=Decimal("1250.00"), date=day + timedelta(days=300), settled_by=first
-    )
+    with _on(day + timedelta(days=300)):
+        fs.grant_settle(
+            grant=grant,
+            returned=Decimal("1250.00"),
+            date=day + timedelta(days=300),
+            settled_by=first,
+        )
     return application
 
 
 @dataclass
 class LoanStory:
-    """One demo loan: who borrows, the terms, and what happens to it."""
+    """One demo loan: who borrows, the terms, and what happens to it (months of the story)."""
 
+    fund: str
     collective_index: int
     amount: Decimal
     product: str
-    contracted: date
-    tranches: list[tuple[date, Decimal]]
+    contracted: tuple[int, int]
+    tranches: list[tuple[tuple[int, int], Decimal]]
     months: int
-    stops_paying: date | None = None
-    restructure: date | None = None
-    write_off: date | None = None
-    convert: date | None = None
-    settle_early: date | None = None
+    stops_paying: tuple[int, int] | None = None
+    restructure: tuple[int, int] | None = None
+    write_off: tuple[int, int] | None = None
+    convert: tuple[int, int] | None = None
+    settle_early: tuple[int, int] | None = None
     loan: object = field(default=None, repr=False)
 
+    def at(self, kind: str) -> date | None:
+        value = getattr(self, kind)
+        return None if value is None else M(*value)
 
+
+D = Decimal
 LOAN_STORIES = [
+    # --- the national fund (rfb) -----------------------------------------------------------
     # A performing energy loan in two tranches.
-    LoanStory(
-        0,
-        Decimal("150000"),
-        "ONT",
-        date(2024, 2, 15),
-        [(date(2024, 3, 1), Decimal("100000")), (date(2024, 6, 1), Decimal("50000"))],
-        120,
-    ),
+    LoanStory("rfb", 0, D("150000"), "ONT", (1, 15), [((2, 1), D("100000")), ((5, 1), D("50000"))], 120),
     # Housing co-operative on a linear quarterly loan, in arrears for over 90 days.
-    LoanStory(
-        11,
-        Decimal("240000"),
-        "WON",
-        date(2024, 4, 1),
-        [(date(2024, 4, 15), Decimal("240000"))],
-        180,
-        stops_paying=date(2026, 7, 1),
-    ),
-    # A care co-operative a month behind.
-    LoanStory(
-        7,
-        Decimal("60000"),
-        "ONT",
-        date(2024, 9, 1),
-        [(date(2024, 9, 15), Decimal("60000"))],
-        84,
-        stops_paying=date(2026, 10, 1),
-    ),
-    # Residents' company: arrears in 2025, restructured with the arrears capitalised, paying again.
-    LoanStory(
-        15,
-        Decimal("90000"),
-        "ONT",
-        date(2024, 1, 15),
-        [(date(2024, 2, 1), Decimal("90000"))],
-        120,
-        stops_paying=date(2025, 3, 1),
-        restructure=date(2025, 7, 1),
-    ),
+    LoanStory("rfb", 11, D("120000"), "WON", (3, 1), [((3, 15), D("120000"))], 180, stops_paying=(30, 1)),
+    # A care co-operative that missed this month's instalment.
+    LoanStory("rfb", 7, D("60000"), "ONT", (8, 1), [((8, 15), D("60000"))], 84, stops_paying=(35, 1)),
+    # Residents' company: arrears, restructured with the arrears capitalised, paying again.
+    LoanStory("rfb", 15, D("90000"), "ONT", (0, 15), [((1, 1), D("90000"))], 120,
+              stops_paying=(14, 1), restructure=(18, 1)),
     # Village association: stopped paying, written off in full.
-    LoanStory(
-        19,
-        Decimal("45000"),
-        "ONT",
-        date(2024, 5, 1),
-        [(date(2024, 5, 15), Decimal("45000"))],
-        60,
-        stops_paying=date(2025, 6, 1),
-        write_off=date(2026, 3, 31),
-    ),
+    LoanStory("rfb", 19, D("45000"), "ONT", (4, 1), [((4, 15), D("45000"))], 60,
+              stops_paying=(17, 1), write_off=(26, 28)),
     # Wind co-operative: the project failed; the loan is forgiven (converted to a grant).
-    LoanStory(
-        1,
-        Decimal("120000"),
-        "ONT",
-        date(2024, 6, 1),
-        [(date(2024, 6, 15), Decimal("80000"))],
-        120,
-        convert=date(2025, 11, 30),
-    ),
+    LoanStory("rfb", 1, D("120000"), "ONT", (5, 1), [((5, 15), D("80000"))], 120, convert=(22, 28)),
     # Heat co-operative: the project succeeded; repaid early with the success premium.
-    LoanStory(
-        3,
-        Decimal("100000"),
-        "ONT",
-        date(2024, 3, 1),
-        [(date(2024, 3, 15), Decimal("100000"))],
-        120,
-        settle_early=date(2026, 9, 15),
-    ),
-]
+    LoanStory("rfb", 3, D("100000"), "ONT", (2, 1), [((2, 15), D("100000"))], 120, settle_early=(32, 15)),
+    # Bridging loans, repaid when the subsidy or the members' capital came in: the money that
+    # is lent again below.
+    LoanStory("rfb", 10, D("250000"), "VFS", (2, 1), [((2, 10), D("250000"))], 24, settle_early=(12, 20)),
+    LoanStory("rfb", 12, D("200000"), "VFS", (4, 1), [((4, 10), D("200000"))], 24),
+    LoanStory("rfb", 6, D("150000"), "VFS", (7, 1), [((7, 10), D("150000"))], 24, settle_early=(16, 20)),
+    # Newer loans, paid out of what earlier borrowers repaid.
+    LoanStory("rfb", 13, D("200000"), "ONT", (15, 1), [((15, 10), D("200000"))], 120),
+    LoanStory("rfb", 9, D("150000"), "ONT", (19, 1), [((19, 10), D("150000"))], 120),
+    LoanStory("rfb", 14, D("180000"), "ONT", (24, 1), [((24, 10), D("120000")), ((27, 10), D("60000"))], 120),
+    LoanStory("rfb", 17, D("120000"), "ONT", (33, 1), [((33, 20), D("120000"))], 120),
+    LoanStory("rfb", 22, D("100000"), "ONT", (34, 1), [((34, 10), D("100000"))], 84),
+    # --- the provincial energy fund (eof-gelderland) ----------------------------------------
+    LoanStory("eof", 2, D("250000"), "EOF", (3, 1), [((3, 15), D("250000"))], 120),
+    LoanStory("eof", 4, D("180000"), "EOF", (6, 1), [((6, 15), D("180000"))], 24),
+    LoanStory("eof", 5, D("300000"), "EOF", (20, 1), [((21, 1), D("200000")), ((24, 1), D("100000"))], 180),
+    LoanStory("eof", 3, D("150000"), "EOF", (28, 1), [((28, 15), D("150000"))], 120),
+]  # fmt: skip
 
 
-def _seed_loans(*, rfb, managers, collectives, rng, progress) -> None:
-    """Loans with history: month by month the day-end run catches up, the collectives pay
-    what is due (or stop), and the managers restructure, write off, convert and settle."""
+def _products(funds, first):
     from loans import services as ls
-    from loans.models import LoanState
 
-    first, second = managers
-    today = clock.today()
-    products = {
+    rfb, eof = funds["rfb"], funds["eof"]
+    return {
         "ONT": ls.loan_product_create(
             fund=rfb,
             code="ONT",
@@ -536,86 +627,148 @@ def _seed_loans(*, rfb, managers, collectives, rng, progress) -> None:
             frequency="quarterly",
             penalty_rate=Decimal("4"),
         ),
-    }
-    for story in LOAN_STORIES:
-        collective, member = collectives[story.collective_index]
-        application = _application_at_stage(
+        "VFS": ls.loan_product_create(
             fund=rfb,
-            collective=collective,
-            member=member,
-            kind=ApplicationKind.LOAN,
-            stage="approved",
-            amount=story.amount,
-            managers=managers,
-            day=story.contracted,
-            rng=rng,
-            term_months=story.months,
-        )
-        story.loan = ls.loan_contract(
-            application=application,
-            product=products[story.product],
-            contracted_by=first,
-            date=story.contracted,
-            first_due=_first_of_next_month(story.tranches[0][0]),
-        )
+            code="VFS",
+            name="Voorfinanciering subsidies en ledenkapitaal",
+            created_by=first,
+            annual_rate=Decimal("3.5"),
+            max_term_months=36,
+            max_amount=Decimal("500000"),
+            method="annuity",
+            frequency="monthly",
+            penalty_rate=Decimal("4"),
+        ),
+        "EOF": ls.loan_product_create(
+            fund=eof,
+            code="EOF",
+            name="Ontwikkellening energiecoöperaties Gelderland",
+            created_by=first,
+            annual_rate=Decimal("3.0"),
+            max_term_months=180,
+            max_amount=Decimal("750000"),
+            method="annuity",
+            frequency="monthly",
+            penalty_rate=Decimal("4"),
+        ),
+    }
 
-    events: list[tuple[date, int, str, LoanStory, object]] = []
+
+def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
+    """Loans with history: day by day the day-end run catches up, the collectives pay what
+    is due on its due date (or stop), and the managers contract, pay out, restructure, write
+    off, convert and settle, each on its day."""
+    from loans import services as ls
+    from loans.models import LoanState
+
+    first, second = managers
+    today = clock.today()
+    with _on(M(0, 1) - timedelta(days=50)):
+        products = _products(funds, first)
+
+    events: list[tuple[date, int, str, LoanStory | None, object]] = []
     for order, story in enumerate(LOAN_STORIES):
-        for day, amount in story.tranches:
-            events.append((day, order, "tranche", story, amount))
+        events.append((story.at("contracted"), 10 + order, "contract", story, None))
+        for month_day, amount in story.tranches:
+            events.append((M(*month_day), 10 + order, "tranche", story, amount))
         for kind in ("restructure", "write_off", "convert", "settle_early"):
-            day = getattr(story, kind)
+            day = story.at(kind)
             if day is not None:
-                events.append((day, order, kind, story, None))
-    month = date(2024, 3, 1)
+                events.append((day, 10 + order, kind, story, None))
+    month = M(1, 1)
     while month <= today:
-        events.append((month + timedelta(days=2), 99, "payments", None, None))
+        events.append((month, 0, "payments", None, None))
         month = _first_of_next_month(month)
     events.sort(key=lambda e: (e[0], e[1]))
 
+    processed = {"rfb": None, "eof": None}
+
+    def run_days(to: date) -> None:
+        """The day-end run of every day up to ``to``, each as of that evening."""
+        for key, fund in funds.items():
+            day = processed[key]
+            if day is None:
+                if not any(s.fund == key and s.loan is not None and s.loan.start_date
+                           for s in LOAN_STORIES):  # fmt: skip
+                    continue
+                day = min(M(*s.tranches[0][0]) for s in LOAN_STORIES if s.fund == key) - timedelta(
+                    days=1
+                )
+            while day < to:
+                day += timedelta(days=1)
+                with _on(day, hour=18):
+                    ls.loan_day_process(fund=fund, date=day, run_by=first)
+            processed[key] = day
+
+    year = None
     for day, _order, kind, story, amount in events:
         if day > today:
             break
-        ls.loans_run_days(date_to=day - timedelta(days=1), funds=[rfb], run_by=first)
-        if kind == "tranche":
-            ls.loan_disburse(
-                loan=story.loan,
-                amount=amount,
-                date=day,
-                disbursed_by=second,
-                milestone="Mijlpaal volgens projectplan",
-                invoice_reference=f"F{day:%Y%m}-{story.collective_index:02d}",
+        if day.year != year:
+            year = day.year
+            progress(f"  {year}...")
+        run_days(day - timedelta(days=1))
+        if kind == "contract":
+            collective, member = collectives[story.collective_index]
+            application = _application_at_stage(
+                fund=funds[story.fund],
+                collective=collective,
+                member=member,
+                kind=ApplicationKind.LOAN,
+                stage="approved",
+                amount=story.amount,
+                managers=managers,
+                day=day,
+                rng=rng,
+                term_months=story.months,
             )
-        elif kind == "payments":
-            if day.month == 1:
-                progress(f"  {day.year}...")
-            for s in LOAN_STORIES:
-                s.loan.refresh_from_db()
-                paying = (
-                    s.stops_paying is None
-                    or day < s.stops_paying
-                    or (s.restructure is not None and day > s.restructure)
+            with _on(day):
+                story.loan = ls.loan_contract(
+                    application=application,
+                    product=products[story.product],
+                    contracted_by=first,
+                    date=day,
+                    first_due=_first_of_next_month(M(*story.tranches[0][0])),
                 )
+        elif kind == "tranche":
+            with _on(day):
+                _disburse(
+                    loan=story.loan,
+                    amount=amount,
+                    date=day,
+                    by=second,
+                    milestone="Mijlpaal volgens projectplan",
+                    invoice_reference=f"F{day:%Y%m}-{story.collective_index:02d}",
+                )
+        elif kind == "payments":
+            for s in LOAN_STORIES:
+                if s.loan is None:
+                    continue
+                s.loan.refresh_from_db()
+                stops, restructured = s.at("stops_paying"), s.at("restructure")
+                paying = stops is None or day < stops or (restructured and day > restructured)
                 if s.loan.state not in (LoanState.DISBURSING, LoanState.ACTIVE) or not paying:
                     continue
                 due = sum((i.amount for i in ls.loan_status(s.loan).items(day)), Decimal("0"))
                 if due > 0:
-                    ls.repayment_record(
-                        loan=s.loan,
-                        amount=due,
-                        value_date=day,
-                        recorded_by=second,
-                        reference=f"Termijn {day:%m-%Y}",
-                    )
+                    with _on(day):
+                        ls.repayment_record(
+                            loan=s.loan,
+                            amount=due,
+                            value_date=day,
+                            recorded_by=second,
+                            reference=f"Termijn {day:%m-%Y}",
+                        )
         elif kind == "settle_early":
             quote = ls.loan_settlement_quote(loan=story.loan, date=day)
-            ls.repayment_record(
-                loan=story.loan,
-                amount=quote.total,
-                value_date=day,
-                recorded_by=second,
-                reference="Vervroegde aflossing na succesvol project",
-            )
+            with _on(day):
+                ls.repayment_record(
+                    loan=story.loan,
+                    amount=quote.total,
+                    value_date=day,
+                    recorded_by=second,
+                    reference="Vervroegde aflossing",
+                )
         else:
             change_kind = {
                 "restructure": "restructure",
@@ -632,19 +785,24 @@ def _seed_loans(*, rfb, managers, collectives, rng, progress) -> None:
                     "Windproject gestrand op vergunning; ontwikkellening wordt kwijtgescholden."
                 ),
             }
-            change = ls.loan_change_propose(
-                loan=story.loan,
-                kind=change_kind,
-                effective_date=day,
-                proposed_by=first,
-                reason=reasons[kind],
-                capitalise_arrears=kind == "restructure",
-                periods=120 if kind == "restructure" else None,
-            )
-            ls.loan_change_decide(
-                change=change, decided_by=second, approve=True, reason="Akkoord, tweede paar ogen."
-            )
-    ls.loans_run_days(date_to=today, funds=[rfb], run_by=first)
+            with _on(day - timedelta(days=3)):
+                change = ls.loan_change_propose(
+                    loan=story.loan,
+                    kind=change_kind,
+                    effective_date=day,
+                    proposed_by=first,
+                    reason=reasons[kind],
+                    capitalise_arrears=kind == "restructure",
+                    periods=120 if kind == "restructure" else None,
+                )
+            with _on(day):
+                ls.loan_change_decide(
+                    change=change,
+                    decided_by=second,
+                    approve=True,
+                    reason="Akkoord, tweede paar ogen.",
+                )
+    run_days(today)
 
 
 def _first_of_next_month(day: date) -> date:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from fund import selectors as fund_selectors
-from fund.audit_labels import action_label
+from fund.audit_labels import ValueFormatter, action_label, describe_changes
 from fund.models import (
     ApplicationState,
     Commitment,
@@ -169,36 +169,17 @@ def _trial_balance_totals(rows) -> list[dict]:
     return list(totals.values())
 
 
-def _changes(before, after) -> dict:
-    """Before and after of an audit event, split into changed and unchanged fields."""
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        if before in (None, {}) and isinstance(after, dict):
-            before = {}
-        elif after in (None, {}) and isinstance(before, dict):
-            after = {}
-        else:
-            return {"raw": True, "before": before, "after": after}
-    keys = list(after) + [key for key in before if key not in after]
-    fields = [
-        {
-            "key": key,
-            "before": before.get(key),
-            "after": after.get(key),
-            "has_before": key in before,
-        }
-        for key in keys
-    ]
-    return {
-        "raw": False,
-        "changed": [f for f in fields if f["before"] != f["after"] or not f["has_before"]],
-        "unchanged": [f for f in fields if f["has_before"] and f["before"] == f["after"]],
-    }
+def _changes(event, formatter: ValueFormatter) -> dict:
+    """Before and after of an audit event, labelled and formatted: the fields that changed
+    (in both and different), the event's facts, and the unchanged fields."""
+    return describe_changes(event.action, event.before, event.after, formatter)
 
 
 def _event_rows(events, readable_book_ids: set[int] | None = None) -> list[dict]:
     """Audit events with links to their object and, where the event names one, its entry."""
     events = list(events)
     object_urls = access.audit_object_urls(events)
+    formatter = ValueFormatter()
     rows = []
     for event in events:
         entry_url = ""
@@ -214,7 +195,7 @@ def _event_rows(events, readable_book_ids: set[int] | None = None) -> list[dict]
         rows.append(
             {
                 "event": event,
-                "changes": _changes(event.before, event.after),
+                "changes": _changes(event, formatter),
                 "type_label": object_type_label(event.object_type),
                 "object_url": object_urls.get((event.object_type, event.object_id), ""),
                 "entry_url": entry_url,
@@ -450,7 +431,7 @@ def _trial_balance_csv(book, rows, day) -> HttpResponse:
             [
                 row.account.code,
                 row.account.name,
-                row.account.type,
+                str(row.account.get_type_display()),  # "Activa", as on the page
                 row.currency,
                 from_cents(row.debit, row.currency),
                 from_cents(row.credit, row.currency),

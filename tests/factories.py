@@ -477,6 +477,17 @@ def awarded_grant(
     return services.grant_award(application=application, awarded_by=team.manager, date=day)
 
 
+def pay_grant(*, grant: Grant, amount, date: date = DAY, team: FundTeam, description: str = ""):
+    """A tranche with four eyes: proposed by ``team.manager``, approved (and booked) by
+    ``team.second_manager``."""
+    payment = services.grant_payment_propose(
+        grant=grant, amount=amount, date=date, proposed_by=team.manager, description=description
+    )
+    return services.grant_payment_decide(
+        payment=payment, decided_by=team.second_manager, approve=True
+    )
+
+
 def paid_grant(
     *,
     team: FundTeam,
@@ -491,7 +502,7 @@ def paid_grant(
     """
     grant = awarded_grant(team=team, amount=amount, day=day, **award_kwargs)
     for tranche in tranches if tranches is not None else [amount]:
-        services.grant_pay(grant=grant, amount=tranche, date=day, paid_by=team.manager)
+        pay_grant(grant=grant, amount=tranche, date=day, team=team)
     grant.refresh_from_db()
     return grant
 

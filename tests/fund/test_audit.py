@@ -324,11 +324,32 @@ def test_award_pay_settle_are_audited():
     )
 
     mark = audit_mark()
-    payment = services.grant_pay(grant=grant, amount="1000", date=f.DAY, paid_by=team.manager)
+    payment = services.grant_payment_propose(
+        grant=grant, amount="1000", date=f.DAY, proposed_by=team.manager
+    )
     assert_event(
         only_event(mark),
-        action="grant.pay",
+        action="grant.pay_propose",
         actor=team.manager,
+        obj=grant,
+        book=book,
+        before=None,
+        after={
+            "payment": payment.pk,
+            "amount": "1000.00",
+            "date": f.DAY.isoformat(),
+            "description": "",
+        },
+    )
+
+    mark = audit_mark()
+    payment = services.grant_payment_decide(
+        payment=payment, decided_by=team.second_manager, approve=True
+    )
+    assert_event(
+        only_event(mark),
+        action="grant.pay_approve",
+        actor=team.second_manager,
         obj=grant,
         book=book,
         before={"state": "awarded", "paid": "0.00"},
@@ -414,7 +435,9 @@ def test_a_failed_audit_undoes_the_posting(team, break_audit):
     with refused(AuditDown, grant_app):
         services.grant_award(application=grant_app, awarded_by=team.manager, date=f.DAY)
     with refused(AuditDown, grant):
-        services.grant_pay(grant=grant, amount="200", date=f.DAY, paid_by=team.manager)
+        services.grant_payment_propose(
+            grant=grant, amount="200", date=f.DAY, proposed_by=team.manager
+        )
     with refused(AuditDown, grant):
         services.grant_settle(grant=grant, returned="0", date=f.DAY, settled_by=team.manager)
     assert row(grant_app)["commitment_open"] == Decimal("500.00")

@@ -4,6 +4,7 @@ two managers act at the same moment. Each thread has its own connection and comm
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from fund import services
 from fund.models import Application, ApplicationKind, ApplicationState, CompartmentKind, Grant
 from fund.selectors import compartment_position
 from ledger.checks import check_book
+from ledger.models import AuditEvent, JournalEntry
 from tests import factories as f
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -108,18 +110,75 @@ def test_two_payments_that_together_exceed_the_unpaid_grant(on_postgres):
         team = f.create_funded_team(grant="50000.00", revolving=None)
         grant = f.awarded_grant(team=team, amount="10000.00")
 
-        def pay(grant=grant, team=team):
-            return services.grant_pay(
-                grant=grant, amount="6000.00", date=f.DAY, paid_by=team.manager
+        def propose(grant=grant, team=team):
+            return services.grant_payment_propose(
+                grant=grant, amount="6000.00", date=f.DAY, proposed_by=team.manager
             )
 
-        ok, failed = split(race(pay, pay))
+        ok, failed = split(race(propose, propose))
 
         assert len(ok) == 1
         assert len(failed) == 1 and isinstance(failed[0], exc.InvalidAmount), failed
+        assert grant.payments.count() == 1
+        services.grant_payment_decide(payment=ok[0], decided_by=team.second_manager, approve=True)
         grant = Grant.objects.get(pk=grant.pk)
         assert grant.paid.amount == Decimal("6000.00")
+        assert check_book(team.fund.book).ok
+
+
+def test_a_grant_payment_form_sent_twice_at_once_is_proposed_once(on_postgres):
+    for _ in range(ROUNDS):
+        team = f.create_funded_team(grant="50000.00", revolving=None)
+        grant = f.awarded_grant(team=team, amount="10000.00")
+        key = f"once:{uuid.uuid4()}"
+
+        def propose(grant=grant, team=team, key=key):
+            return services.grant_payment_propose(
+                grant=grant,
+                amount="6000.00",
+                date=f.DAY,
+                proposed_by=team.manager,
+                idempotency_key=key,
+            )
+
+        ok, failed = split(race(propose, propose))
+
+        assert not failed, failed
+        assert ok[0].pk == ok[1].pk
         assert grant.payments.count() == 1
+        assert (
+            AuditEvent.objects.filter(action="grant.pay_propose", object_id=str(grant.pk)).count()
+            == 1
+        )
+
+
+def test_two_managers_approving_one_payment_at_once_book_it_once(on_postgres):
+    for _ in range(ROUNDS):
+        team = f.create_funded_team(grant="50000.00", revolving=None)
+        grant = f.awarded_grant(team=team, amount="10000.00")
+        third = f.create_user()
+        team.fund.managers.add(third)
+        payment = services.grant_payment_propose(
+            grant=grant, amount="6000.00", date=f.DAY, proposed_by=team.manager
+        )
+
+        def approve(user, payment=payment):
+            return services.grant_payment_decide(payment=payment, decided_by=user, approve=True)
+
+        ok, failed = split(
+            race(lambda u=team.second_manager: approve(u), lambda u=third: approve(u))
+        )
+
+        assert len(ok) == 1 and len(failed) == 1, (ok, failed)
+        assert isinstance(failed[0], exc.InvalidTransition), failed
+        grant = Grant.objects.get(pk=grant.pk)
+        assert grant.paid.amount == Decimal("6000.00")
+        assert (
+            JournalEntry.objects.filter(
+                source_type="fund.grant_payment", book=team.fund.book
+            ).count()
+            == 1
+        )
         assert check_book(team.fund.book).ok
 
 

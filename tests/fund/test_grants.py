@@ -103,9 +103,7 @@ def test_worked_example_grant_compartment():
     assert_books_ok(book)
 
     # 5. First tranche, 10,000: Dr 2000 / Cr 1010.
-    payment = services.grant_pay(
-        grant=grant, amount="10000", date=D(2026, 3, 15), paid_by=team.manager
-    )
+    payment = f.pay_grant(grant=grant, amount="10000", date=D(2026, 3, 15), team=team)
     assert lines_of(payment.entry) == [
         ("2000", cents("10000"), 0, grant.number, coop.code),
         ("1010", 0, cents("10000"), grant.number, coop.code),
@@ -116,10 +114,12 @@ def test_worked_example_grant_compartment():
 
     # 6. More than the unpaid 15,000 is refused.
     with refused(exc.InvalidAmount, grant, match="te betalen"):
-        services.grant_pay(grant=grant, amount="15000.01", date=D(2026, 4, 1), paid_by=team.manager)
+        services.grant_payment_propose(
+            grant=grant, amount="15000.01", date=D(2026, 4, 1), proposed_by=team.manager
+        )
 
     # 7. Second tranche, 5,000.
-    services.grant_pay(grant=grant, amount="5000", date=D(2026, 5, 1), paid_by=team.manager)
+    f.pay_grant(grant=grant, amount="5000", date=D(2026, 5, 1), team=team)
     assert_balances(book, {"1010": "85000", "2000": "-10000", "3010": "-100000", "5000": "25000"})
     assert_books_ok(book)
 
@@ -238,7 +238,7 @@ def test_pay_the_whole_grant_in_one_tranche():
     team = f.create_fund_team()
     grant = f.awarded_grant(team=team, amount="3000")
 
-    services.grant_pay(grant=grant, amount="3000", date=f.DAY, paid_by=team.manager)
+    f.pay_grant(grant=grant, amount="3000", date=f.DAY, team=team)
 
     assert (row(grant)["state"], row(grant)["paid"]) == (GrantState.PAID, Decimal("3000.00"))
     assert grant.payments.count() == 1
@@ -254,8 +254,10 @@ def test_pay_is_refused_above_the_cash():
     assert grant_position(team)[:2] == euros("5000", "8000")
 
     with refused(exc.InsufficientCapacity, grant, match="saldo"):
-        services.grant_pay(grant=grant, amount="5000.01", date=f.DAY, paid_by=team.manager)
-    services.grant_pay(grant=grant, amount="5000", date=f.DAY, paid_by=team.manager)
+        services.grant_payment_propose(
+            grant=grant, amount="5000.01", date=f.DAY, proposed_by=team.manager
+        )
+    f.pay_grant(grant=grant, amount="5000", date=f.DAY, team=team)
     assert balance_by_code(book=team.fund.book, code=chart.BANK_GRANT) == 0
 
 
@@ -268,7 +270,9 @@ def test_pay_refuses_amounts(amount, error):
     grant = f.awarded_grant(team=team, amount="3000")
 
     with refused(error, grant):
-        services.grant_pay(grant=grant, amount=amount, date=f.DAY, paid_by=team.manager)
+        services.grant_payment_propose(
+            grant=grant, amount=amount, date=f.DAY, proposed_by=team.manager
+        )
 
 
 @pytest.mark.parametrize("state", [GrantState.PAID, GrantState.SETTLED])
@@ -282,7 +286,9 @@ def test_a_paid_or_settled_grant_takes_no_more_payments(state):
     assert grant.state == state
 
     with refused(exc.InvalidTransition, grant):
-        services.grant_pay(grant=grant, amount="1", date=f.DAY, paid_by=team.manager)
+        services.grant_payment_propose(
+            grant=grant, amount="1", date=f.DAY, proposed_by=team.manager
+        )
 
 
 @pytest.mark.parametrize("who", ["other_manager", "member"])
@@ -292,7 +298,7 @@ def test_pay_only_by_a_manager_of_the_fund(other_team, who):
     user = {"other_manager": other_team.manager, "member": f.member_of(grant.collective)}[who]
 
     with refused(exc.NotAllowed, grant):
-        services.grant_pay(grant=grant, amount="1", date=f.DAY, paid_by=user)
+        services.grant_payment_propose(grant=grant, amount="1", date=f.DAY, proposed_by=user)
 
 
 # --- settle --------------------------------------------------------------------------------

@@ -161,3 +161,14 @@ def test_shortening_mid_period_keeps_every_later_instalment_exactly(team, loan):
     assert len(new) < 11
     assert sum(r.principal for r in rows(loan)) == D("12000.00") - D("2000.00")
     assert_books_ok(team.fund)
+
+
+def test_the_loan_page_shows_the_advance_held(client, team, loan):
+    from django.urls import reverse
+
+    pay(team, loan, "1032.80", EARLY)
+    client.force_login(team.manager)
+    page = client.get(reverse("loans:loan_detail", kwargs={"number": loan.number}))
+    text = page.content.decode()
+    assert "Vooruitbetaald, nog toe te wijzen" in text
+    assert "1.032,80" in text

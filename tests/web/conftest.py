@@ -248,12 +248,16 @@ def build_world() -> World:
     approved = walk(draft("Isolatie school", "1500.00"), to="approved", **people)
     granted = walk(draft("Warmtepomp kerk", "6000.00"), to="approved", **people)
     grant = services.grant_award(application=granted, awarded_by=manager_a, date=DAY)
-    services.grant_pay(
-        grant=grant,
-        amount=Decimal("2500.00"),
-        date=DAY,
-        paid_by=manager_a,
-        description="Eerste tranche",
+    services.grant_payment_decide(
+        payment=services.grant_payment_propose(
+            grant=grant,
+            amount=Decimal("2500.00"),
+            date=DAY,
+            proposed_by=manager_a,
+            description="Eerste tranche",
+        ),
+        decided_by=manager_a2,
+        approve=True,
     )
     grant.refresh_from_db()
 

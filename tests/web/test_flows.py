@@ -263,8 +263,23 @@ def test_a_grant_from_registration_to_settlement(client, pool):
         follow=True,
     )
     text = page_text(response.content)
-    assert f"Betaling op subsidie {grant.number} geboekt." in text
-    assert "28-11-2026 Eerste tranche Bram Jansen € 1.000,00" in text
+    assert f"Betaling van € 1.000,00 op subsidie {grant.number} voorgesteld" in text
+    assert "wacht op tweede fondsbeheerder" in text
+    payment = grant.payments.get()
+    assert payment.entry_id is None  # four eyes: nothing is booked yet
+
+    # The other manager approves; only then is it booked.
+    client.force_login(manager_1)
+    response = client.post(
+        reverse("fund:grant_payment_decide", kwargs={**grant_number, "pk": payment.pk}),
+        {"decision": "approve", "reason": ""},
+        follow=True,
+    )
+    text = page_text(response.content)
+    assert follow_messages(response) == (
+        f"Betaling van €\xa01.000,00 op subsidie {grant.number} goedgekeurd en geboekt."
+    )
+    assert "28-11-2026 Eerste tranche" in text
     assert "Nog te betalen € 234,56" in text
     assert figures(client, fund) == {
         "Banksaldo": "€ 24.000,00",

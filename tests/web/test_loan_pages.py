@@ -665,7 +665,7 @@ def test_a_manager_defines_a_loan_product_through_the_form(client, lw):
     assert "Lening sociale ondernemingen" in listing
     assert "Lineair" in listing
 
-    # A bad allocation order is refused by the service, shown on the form, nothing written.
+    # An allocation order that is not one of the choices is refused, nothing written.
     response = client.post(
         url("loans:product_create", lw), {**data, "code": "BAD", "allocation_order": "principal,x"}
     )

@@ -86,12 +86,13 @@ fund:application_submit          405   405   405   405   405   405   405   405
 fund:application_withdraw        405   405   405   405   405   405   405   405
 fund:application_start_review    405   405   405   405   405   405   405   405
 fund:application_assess          L     200   404   403   403   403   403   403
-fund:application_decide          L     200   404   403   403   403   403   403
+fund:application_decide          L     R     404   403   403   403   403   403
 fund:grant_award                 L     200   404   403   403   403   403   403
 fund:attachment_download         L     200   404   200   404   403   200   403
 fund:grant_list                  L     200   200   200   200   403   200   403
 fund:grant_detail                L     200   404   200   404   403   200   403
 fund:grant_pay                   L     200   404   403   403   403   403   403
+fund:grant_payment_decide        405   405   405   405   405   405   405   405
 fund:grant_settle                L     200   404   403   403   403   403   403
 
 reports:dashboard                L     200   200   200   200   200   200   200
@@ -155,6 +156,10 @@ URL_KWARGS = {
     "fund:attachment_download": lambda w: {"number": w.draft.number, "pk": w.attachment.pk},
     "fund:grant_detail": lambda w: {"number": w.grant.number},
     "fund:grant_pay": lambda w: {"number": w.grant.number},
+    "fund:grant_payment_decide": lambda w: {
+        "number": w.grant.number,
+        "pk": w.grant.payments.get().pk,
+    },
     "fund:grant_settle": lambda w: {"number": w.grant.number},
     "reports:trial_balance": lambda w: {"slug": w.fund_a.book.slug},
     "reports:account_statement": lambda w: {"slug": w.fund_a.book.slug, "code": "1010"},
@@ -347,6 +352,7 @@ fund:application_assess         L    ok   200   404  403  403  403  403  403  40
 fund:application_decide         L    200  ok    404  403  403  403  403  403  403
 fund:grant_award                L    ok   ok    404  403  403  403  403  403  403
 fund:grant_pay                  L    ok   ok    404  403  403  403  403  403  403
+fund:grant_payment_decide       L    R    R     404  403  403  403  403  403  403
 fund:grant_settle               L    ok   ok    404  403  403  403  403  403  403
 
 fund:collective_register        L    ok   ok    ok   ok   ok   403  403  ok   403
@@ -436,6 +442,7 @@ POST_ACTIONS = {
     },
     "fund:grant_award": lambda w: {"date": DAY.isoformat()},
     "fund:grant_pay": lambda w: {"amount": "1000.00", "date": DAY.isoformat(), "description": "2"},
+    "fund:grant_payment_decide": lambda w: {"decision": "approve", "reason": "Akkoord."},
     "fund:grant_settle": lambda w: {"returned": "0.00", "date": DAY.isoformat()},
     "fund:collective_register": lambda w: register_fields(),
     "fund:collective_edit": edit_fields,

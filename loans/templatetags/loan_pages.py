@@ -1,0 +1,42 @@
+"""Helpers of the loan page: the collective's next instalment and the folded schedule."""
+
+from django import template
+
+from fund.services import is_member
+from ledger import clock
+from loans import selectors
+
+register = template.Library()
+
+UPCOMING = 3  # instalments not yet due shown before the fold
+
+
+@register.simple_tag
+def next_instalment(loan, as_of=None):
+    """``{% next_instalment loan today as next %}``: see :func:`loans.selectors.next_instalment`."""
+    return selectors.next_instalment(loan=loan, as_of=as_of or clock.today())
+
+
+@register.filter
+def is_member_of(user, collective) -> bool:
+    """``user|is_member_of:loan.collective``: the user is a contact of the collective."""
+    return bool(getattr(user, "is_authenticated", False)) and is_member(user, collective)
+
+
+@register.simple_tag
+def schedule_fold(rows, upcoming=UPCOMING) -> dict:
+    """The schedule rows to show at once: the open ones that fell due and the next
+    ``upcoming`` not yet due (the last ones when all is settled); ``all`` when there are more."""
+    rows = list(rows)
+    shown, future = [], 0
+    for item in rows:
+        if item["status"] == "settled":
+            continue
+        if item["status"] == "future":
+            if future >= upcoming:
+                break
+            future += 1
+        shown.append(item)
+    if not shown:
+        shown = rows[-upcoming:]
+    return {"shown": shown, "folded": len(rows) > len(shown)}
