@@ -36,6 +36,7 @@ from fund.permissions import (
     roles_of,
 )
 from fund.selectors import applications_for, funds_for
+from fund.templatetags.figures import format_rate
 from fund.web import call_service, page_of
 from ledger import clock
 from ledger.exceptions import LedgerError
@@ -103,7 +104,7 @@ CHANGE_HELP = {
 }
 
 PARAM_LABELS = {
-    "annual_rate": gettext_lazy("Nieuwe rente (% per jaar)"),
+    "annual_rate": gettext_lazy("Nieuwe rente per jaar"),
     "periods": gettext_lazy("Resterende termijnen"),
     "grace_principal": gettext_lazy("Aflossingsvrije termijnen"),
     "capitalise_arrears": gettext_lazy("Achterstand bijschrijven op de hoofdsom"),
@@ -171,6 +172,8 @@ def _param_rows(change: LoanChange) -> list[dict]:
             row["money"] = Decimal(str(value))
         elif isinstance(value, bool):
             row["text"] = _("Ja") if value else _("Nee")
+        elif key == "annual_rate":
+            row["text"] = format_rate(value)
         rows.append(row)
     if change.kind == ChangeKind.WRITE_OFF and "amount" not in (change.params or {}):
         rows.insert(0, {"label": PARAM_LABELS["amount"], "money": None, "text": _("alles")})
