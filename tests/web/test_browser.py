@@ -224,12 +224,19 @@ def test_a_grant_through_the_browser(browser, pool, live_server, shots, tmp_path
     second.fill("#pay_amount", "1000.00")
     second.fill("#pay_date", "2026-11-28")
     second.fill("#pay_description", "Eerste tranche")
-    second.get_by_role("button", name="Betaling boeken").click()
-    second.wait_for_selector("h1 .badge.paying")
-    payments = second.locator("table[aria-labelledby='payments-title'] tbody").inner_text()
+    second.get_by_role("button", name="Betaling voorstellen").click()
+    second.wait_for_selector("text=wacht op tweede fondsbeheerder")
+    assert second.get_by_role("button", name="Goedkeuren en boeken").count() == 0
+    shots(second, "3-grant-payment-proposed")
+
+    # Four eyes: manager 1 approves the payment, and only then is it booked.
+    first.goto(second.url)
+    first.get_by_role("button", name="Goedkeuren en boeken").click()
+    first.wait_for_selector("h1 .badge.paying")
+    payments = first.locator("table[aria-labelledby='payments-title'] tbody").inner_text()
     assert "Eerste tranche" in payments
     assert "€ 1.000,00" in payments.replace("\xa0", " ")
-    shots(second, "3-grant-paid")
+    shots(first, "3-grant-paid")
 
     # The pool on the fund page, read again.
     after = pool_figures(second, live_server, fund)
