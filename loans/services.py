@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -336,22 +336,18 @@ class Position:
 
 
 def advances_held(loan: Loan) -> list[tuple[Repayment, Decimal]]:
-    """Repayments with part of their advance not yet allocated, oldest first."""
-    held = []
-    for repayment in Repayment.objects.filter(
-        loan=loan, advance__gt=0, reversed_at__isnull=True
-    ).order_by("value_date", "pk"):
-        used = sum(
-            (
-                a.amount
-                for a in repayment.allocations.all()
-                if a.kind == AllocationKind.ADVANCE and not a.undone
-            ),
-            ZERO,
-        )
-        if repayment.advance > used:
-            held.append((repayment, repayment.advance - used))
-    return held
+    """Repayments with part of their advance not yet allocated, oldest first (one query)."""
+    used = Sum(
+        "allocations__amount",
+        filter=Q(allocations__kind=AllocationKind.ADVANCE, allocations__undone=False),
+        default=ZERO,
+    )
+    repayments = (
+        Repayment.objects.filter(loan=loan, advance__gt=0, reversed_at__isnull=True)
+        .annotate(used=used)
+        .order_by("value_date", "pk")
+    )
+    return [(r, r.advance - r.used) for r in repayments if r.advance > r.used]
 
 
 def loan_status(loan: Loan) -> Position:
