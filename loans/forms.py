@@ -226,7 +226,9 @@ class LoanContractForm(forms.Form):
 # --- servicing -----------------------------------------------------------------------------
 
 
-class DisburseForm(forms.Form):
+class DisburseForm(OnceKeyForm):
+    """A tranche proposal: a second manager approves it before it is paid out and booked."""
+
     amount = money_field(_("Bedrag (€)"))
     date = date_field(_("Datum uitbetaling"))
     milestone = forms.CharField(
@@ -236,6 +238,9 @@ class DisburseForm(forms.Form):
         help_text=_("Bijv. 'panelen geleverd'."),
     )
     invoice_reference = forms.CharField(label=_("Factuur"), max_length=100, required=False)
+    reason = forms.CharField(
+        label=_("Toelichting voor wie goedkeurt"), widget=text_area(2), required=False
+    )
 
 
 class RepaymentForm(OnceKeyForm):

@@ -674,29 +674,97 @@ def _anchor(day: Date) -> int:
 
 
 @transaction.atomic
-def loan_disburse(
+def tranche_propose(
     *,
     loan: Loan,
     amount,
+    date: Date,
+    proposed_by,
+    milestone: str = "",
+    invoice_reference: str = "",
+    reason: str = "",
+    idempotency_key: str | None = None,
+) -> LoanChange:
+    """First pair of eyes on a tranche: money leaves the fund only when a second manager
+    approves (:func:`loan_change_decide`, which books it as of ``date``).
+
+    Checked now so the proposer hears it at once, and again when it is approved: the loan is
+    being paid out, the amount is positive and not more than is left to pay out, and ``date``
+    is neither in the future nor before the contract or the previous tranche.
+    """
+    _require_manager(proposed_by, loan.fund)
+    _not_after_today(date)
+    _lock_compartment(loan.fund_id)
+    loan = _lock_loan(loan)
+    money = _positive(amount)
+    earlier = once_replay(
+        LoanChange.objects.filter(loan__fund=loan.fund),
+        idempotency_key,
+        exc.InvalidTransition,
+        lookup="once_key",
+        loan_id=loan.pk,
+        kind=ChangeKind.DISBURSEMENT,
+        effective_date=date,
+    )
+    if earlier is not None:
+        return earlier
+    _check_tranche(loan, money, date)
+    if LoanChange.objects.filter(loan=loan, state=ChangeState.PROPOSED).exists():
+        raise exc.InvalidTransition(_("Er ligt al een voorstel voor deze lening."))
+    params = {
+        "amount": str(money),
+        "milestone": milestone.strip(),
+        "invoice_reference": invoice_reference.strip(),
+    }
+    change = LoanChange.objects.create(
+        loan=loan,
+        kind=ChangeKind.DISBURSEMENT,
+        once_key=idempotency_key or None,
+        effective_date=date,
+        params=params,
+        reason=reason.strip() or milestone.strip() or _("Uitbetaling tranche"),
+        proposed_by=proposed_by,
+    )
+    _audit(proposed_by, "disbursement_propose", loan, change=change.pk, params=params)
+    return change
+
+
+def _check_tranche(loan: Loan, money: Decimal, date: Date) -> None:
+    if loan.state not in (LoanState.CONTRACTED, LoanState.DISBURSING):
+        raise exc.InvalidTransition(_("Deze lening wordt niet (meer) uitbetaald."))
+    if money > loan.undisbursed:
+        raise exc.InvalidAmount(
+            _("Meer dan nog uit te betalen (%(left)s).") % {"left": _eur(loan.undisbursed)}
+        )
+    if date < loan.contracted_on or (loan.start_date and date < loan.start_date):
+        raise exc.InvalidTransition(
+            _("Een tranche kan niet vóór het contract of de vorige tranche (%(day)s) vallen.")
+            % {"day": _day(loan.start_date or loan.contracted_on)}
+        )
+
+
+def _disburse(
+    *,
+    loan: Loan,
+    amount: Decimal,
     date: Date,
     disbursed_by,
     milestone: str = "",
     invoice_reference: str = "",
 ) -> Disbursement:
-    """Pay out a tranche: Dr 1200 / Cr 1000, and rebuild the schedule for the disbursed principal.
+    """Pay out an approved tranche: Dr 1200 / Cr 1000, and rebuild the schedule for the
+    disbursed principal. Only :func:`loan_change_decide` calls it, in its transaction.
 
     Locks the revolving compartment, then the application, then the loan, and only then checks
     the pool: the tranche first uses its own application's reservation; what it needs beyond
     that must be free in the pool, and the cash in 1000 must carry the whole tranche.
     """
-    _require_manager(disbursed_by, loan.fund)
     _not_after_today(date)
     compartment = _lock_compartment(loan.fund_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=loan.application_id)
     loan = _lock_loan(loan)
-    if loan.state not in (LoanState.CONTRACTED, LoanState.DISBURSING):
-        raise exc.InvalidTransition(_("Deze lening wordt niet (meer) uitbetaald."))
     money = _positive(amount)
+    _check_tranche(loan, money, date)
     position = compartment_position(compartment)
     own = min(money, application.commitment_open.amount)
     if money > position.cash or money - own > position.available:
@@ -708,12 +776,6 @@ def loan_disburse(
                 "free": _eur(position.available + own),
             }
         )
-    if money > loan.undisbursed:
-        raise exc.InvalidAmount(
-            _("Meer dan nog uit te betalen (%(left)s).") % {"left": _eur(loan.undisbursed)}
-        )
-    if date < loan.contracted_on or (loan.start_date and date < loan.start_date):
-        raise exc.InvalidTransition(_("Een tranche kan niet vóór de vorige worden uitbetaald."))
     if own > 0:
         application_commitment_use(
             application=application,
@@ -1864,8 +1926,10 @@ def loan_change_propose(
     loan = _lock_loan(loan)
     if loan.state not in SERVICED_STATES:
         raise exc.InvalidTransition(_("Deze lening loopt niet."))
-    if kind not in ChangeKind.values:
-        raise exc.InvalidTransition(f"unknown change {kind!r}")
+    if kind not in (ChangeKind.RESTRUCTURE, ChangeKind.WRITE_OFF, ChangeKind.CONVERSION):
+        raise exc.InvalidTransition(
+            f"not a change to propose here: {kind!r} (a tranche: tranche_propose)"
+        )
     if not reason.strip():
         raise exc.InvalidTransition(_("Motiveer het voorstel."))
     if LoanChange.objects.filter(loan=loan, state=ChangeState.PROPOSED).exists():
@@ -1930,7 +1994,20 @@ def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason:
     change.decided_by = decided_by
     change.decided_at = clock.now()
     change.decision_reason = reason
-    if approve:
+    if approve and change.kind == ChangeKind.DISBURSEMENT:
+        params = change.params
+        disbursement = _disburse(
+            loan=loan,
+            amount=Decimal(params["amount"]),
+            date=change.effective_date,
+            disbursed_by=decided_by,
+            milestone=params.get("milestone", ""),
+            invoice_reference=params.get("invoice_reference", ""),
+        )
+        change.entry = disbursement.entry
+        change.version = disbursement.version
+        change.state = ChangeState.EXECUTED
+    elif approve:
         if loan.state not in SERVICED_STATES:
             raise exc.InvalidTransition(_("Deze lening loopt niet meer."))
         if change.kind == ChangeKind.RESTRUCTURE:

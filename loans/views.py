@@ -40,6 +40,7 @@ from fund.templatetags.figures import format_rate
 from fund.web import call_service, page_of
 from ledger import clock
 from ledger.exceptions import LedgerError
+from ledger.money import format_amount
 from ledger.selectors import audit_events, contract_lines
 
 from . import selectors, services
@@ -110,6 +111,8 @@ PARAM_LABELS = {
     "capitalise_arrears": gettext_lazy("Achterstand bijschrijven op de hoofdsom"),
     "amount": gettext_lazy("Af te schrijven hoofdsom"),
     "include_interest": gettext_lazy("Ook de achterstallige rente afschrijven"),
+    "milestone": gettext_lazy("Mijlpaal"),
+    "invoice_reference": gettext_lazy("Factuur"),
 }
 MONEY_PARAMS = {"amount"}
 
@@ -167,7 +170,12 @@ def _param_rows(change: LoanChange) -> list[dict]:
     """The proposal's parameters for display (amounts as Decimal for the euro filter)."""
     rows = []
     for key, value in (change.params or {}).items():
-        row = {"label": PARAM_LABELS.get(key, key), "money": None, "text": value}
+        label = PARAM_LABELS.get(key, key)
+        if key == "amount" and change.kind == ChangeKind.DISBURSEMENT:
+            label = _("Uit te betalen bedrag")
+        elif key in ("milestone", "invoice_reference") and not value:
+            continue
+        row = {"label": label, "money": None, "text": value}
         if key in MONEY_PARAMS:
             row["money"] = Decimal(str(value))
         elif isinstance(value, bool):
@@ -343,7 +351,9 @@ def loan_detail(request, number):
         "history": _history(loan, details=reads_books),
         "manager": manager,
         "disburse_form": _disburse_form(loan)
-        if manager and loan.state in (LoanState.CONTRACTED, LoanState.DISBURSING)
+        if manager
+        and pending is None
+        and loan.state in (LoanState.CONTRACTED, LoanState.DISBURSING)
         else None,
         "repayment_form": RepaymentForm(auto_id="repay_%s") if manager and serviced else None,
         "can_propose": manager and serviced and pending is None,
@@ -421,29 +431,38 @@ def _disburse_form(loan: Loan, data=None) -> DisburseForm:
 
 @role_required(MANAGER, write=True)
 def loan_disburse(request, number):
+    """Propose a tranche; it is paid out when another manager of the fund approves it."""
     loan = _managed_loan(request, number)
     form = _disburse_form(loan, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = call_service(
+        change = call_service(
             form,
-            services.loan_disburse,
+            services.tranche_propose,
             REFUSALS,
             loan=loan,
-            disbursed_by=request.user,
-            **form.cleaned_data,
+            proposed_by=request.user,
+            idempotency_key=form.once_key,
+            **{k: v for k, v in form.cleaned_data.items() if k != "once"},
         )
-        if done is not None:
+        if change is not None:
             messages.success(
                 request,
-                _("Tranche van lening %(number)s is uitbetaald.") % {"number": loan.number},
+                _(
+                    "Tranche van %(amount)s voorgesteld; een andere beheerder van het fonds keurt "
+                    "haar goed, dan wordt ze uitbetaald en geboekt."
+                )
+                % {"amount": format_amount(Decimal(change.params["amount"]))},
             )
             return redirect("loans:loan_detail", number=loan.number)
     return _action_page(
         request,
         loan,
         form,
-        _("Tranche uitbetalen"),
-        help=_("Boekt de uitbetaling (Dr 1200 / Cr 1000) en berekent het aflosschema opnieuw."),
+        _("Tranche voorstellen"),
+        help=_(
+            "Vier ogen: een andere beheerder van het fonds keurt de tranche goed; pas dan wordt "
+            "ze uitbetaald (Dr 1200 / Cr 1000) en het aflosschema opnieuw berekend."
+        ),
     )
 
 

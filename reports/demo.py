@@ -198,17 +198,20 @@ def _on(day: date, hour: int | None = None):
         yield
 
 
-def _disburse(*, loan, amount, date, by, milestone, invoice_reference):
-    """The one place the demo pays out a tranche (the service is becoming four-eyes)."""
+def _disburse(*, loan, amount, date, by, approver, milestone, invoice_reference):
+    """The one place the demo pays out a tranche: proposed by one manager, approved by another."""
     from loans import services as ls
 
-    return ls.loan_disburse(
+    change = ls.tranche_propose(
         loan=loan,
         amount=amount,
         date=date,
-        disbursed_by=by,
+        proposed_by=by,
         milestone=milestone,
         invoice_reference=invoice_reference,
+    )
+    return ls.loan_change_decide(
+        change=change, decided_by=approver, approve=True, reason="Mijlpaal gecontroleerd, akkoord."
     )
 
 
@@ -737,6 +740,7 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
                     amount=amount,
                     date=day,
                     by=second,
+                    approver=first,
                     milestone="Mijlpaal volgens projectplan",
                     invoice_reference=f"F{day:%Y%m}-{story.collective_index:02d}",
                 )

@@ -32,11 +32,13 @@ from fund.models import (
     Contribution,
     Grant,
     GrantPayment,
+    PaymentState,
 )
 from ledger import clock
 from ledger import selectors as ledger_selectors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.money import from_cents
+from loans.models import ChangeState, LoanChange
 from loans.selectors import contract_balances, loans_for
 
 from . import access
@@ -239,12 +241,61 @@ def _manager_dashboard(user) -> dict:
     )
     events = access.audit_events_for(user).filter(book__in=[f.book_id for f in funds])
     return {
+        "approvals": _approvals_waiting(user, funds),
         "funds": fund_rows,
         "to_pick_up": _with_urls(to_pick_up[:DASHBOARD_LIST_SIZE]),
         "second_eyes": _with_urls(second_eyes[:DASHBOARD_LIST_SIZE]),
         "own_review": _with_urls(own_review[:DASHBOARD_LIST_SIZE]),
         "events": _event_rows(events[:RECENT_EVENTS]),
     }
+
+
+def _approvals_waiting(user, funds) -> list[dict]:
+    """Money and loan changes a colleague proposed that wait for this manager's second pair
+    of eyes: tranches, restructurings, write-offs and grant payments, oldest first."""
+    changes = (
+        LoanChange.objects.filter(state=ChangeState.PROPOSED, loan__fund__in=funds)
+        .exclude(proposed_by=user)
+        .select_related("loan__fund", "loan__collective", "proposed_by")
+        .order_by("proposed_at", "id")[:DASHBOARD_LIST_SIZE]
+    )
+    payments = (
+        GrantPayment.objects.filter(state=PaymentState.PROPOSED, grant__fund__in=funds)
+        .exclude(proposed_by=user)
+        .select_related("grant__fund", "grant__collective", "proposed_by")
+        .order_by("created_at", "id")[:DASHBOARD_LIST_SIZE]
+    )
+    rows = [
+        {
+            "what": change.get_kind_display(),
+            "number": change.loan.number,
+            "collective": change.loan.collective.name,
+            "fund": change.loan.fund.name,
+            "amount": change.params.get("amount"),
+            "date": change.effective_date,
+            "by": change.proposed_by,
+            "url": reverse("loans:loan_change_decide", kwargs={"pk": change.pk}),
+            "at": change.proposed_at,
+        }
+        for change in changes
+    ] + [
+        {
+            "what": _("Uitbetaling subsidie"),
+            "number": payment.grant.number,
+            "collective": payment.grant.collective.name,
+            "fund": payment.grant.fund.name,
+            "amount": payment.amount,
+            "date": payment.date,
+            "by": payment.proposed_by,
+            "url": reverse(
+                "fund:grant_payment_decide",
+                kwargs={"number": payment.grant.number, "pk": payment.pk},
+            ),
+            "at": payment.created_at,
+        }
+        for payment in payments
+    ]
+    return sorted(rows, key=lambda row: row["at"])
 
 
 def _with_urls(objects) -> list[dict]:

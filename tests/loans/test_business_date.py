@@ -49,8 +49,8 @@ def test_a_tranche_and_a_suspense_receipt_dated_after_today_are_refused():
             recorded_by=team.manager,
         )
     with pytest.raises(exc.InvalidDate):
-        services.loan_disburse(
-            loan=loan, amount=D("1.00"), date=date(2026, 12, 3), disbursed_by=team.manager
+        services.tranche_propose(
+            loan=loan, amount=D("1.00"), date=date(2026, 12, 3), proposed_by=team.manager
         )
 
 

@@ -24,6 +24,7 @@ from tests.loans.test_loan_helpers import (
     balance,
     contract_balance,
     contracted_loan,
+    disburse,
     funded_team,
     make_product,
     rows,
@@ -91,9 +92,7 @@ def test_contract_only_by_a_manager_of_the_fund(team):
 
 def test_one_tranche_posts_and_builds_the_engine_schedule(team):
     loan = contracted_loan(team, amount="12000.00", term_months=12)
-    services.loan_disburse(
-        loan=loan, amount="12000.00", date=date(2026, 1, 15), disbursed_by=team.manager
-    )
+    disburse(loan, "12000.00", date(2026, 1, 15), team.manager, team.second_manager)
     loan.refresh_from_db()
     assert loan.state == LoanState.ACTIVE
     assert contract_balance(loan, chart.LOANS_PRINCIPAL) == D("12000.00")
@@ -121,11 +120,12 @@ def test_one_tranche_posts_and_builds_the_engine_schedule(team):
 
 def test_two_tranches_rebuild_the_schedule_from_the_disbursed_principal(team):
     loan = contracted_loan(team, amount="12000.00", term_months=12)
-    services.loan_disburse(
-        loan=loan,
-        amount="5000.00",
-        date=date(2026, 1, 15),
-        disbursed_by=team.manager,
+    disburse(
+        loan,
+        "5000.00",
+        date(2026, 1, 15),
+        team.manager,
+        team.second_manager,
         milestone="Start bouw",
         invoice_reference="F-001",
     )
@@ -133,11 +133,12 @@ def test_two_tranches_rebuild_the_schedule_from_the_disbursed_principal(team):
     assert loan.state == LoanState.DISBURSING
     first = rows(loan)
     assert sum(r.principal for r in first) == D("5000.00")
-    services.loan_disburse(
-        loan=loan,
-        amount="7000.00",
-        date=date(2026, 2, 15),
-        disbursed_by=team.manager,
+    disburse(
+        loan,
+        "7000.00",
+        date(2026, 2, 15),
+        team.manager,
+        team.second_manager,
         milestone="Oplevering",
         invoice_reference="F-002",
     )
@@ -165,13 +166,9 @@ def test_two_tranches_rebuild_the_schedule_from_the_disbursed_principal(team):
 
 def test_tranche_refused_above_the_undisbursed_principal(team):
     loan = contracted_loan(team, amount="12000.00")
-    services.loan_disburse(
-        loan=loan, amount="10000.00", date=date(2026, 1, 15), disbursed_by=team.manager
-    )
+    disburse(loan, "10000.00", date(2026, 1, 15), team.manager, team.second_manager)
     with pytest.raises(exc.LoanError):
-        services.loan_disburse(
-            loan=loan, amount="2000.01", date=date(2026, 1, 20), disbursed_by=team.manager
-        )
+        disburse(loan, "2000.01", date(2026, 1, 20), team.manager, team.second_manager)
 
 
 def test_tranche_refused_when_the_pool_cannot_carry_it(db):
@@ -187,24 +184,28 @@ def test_tranche_refused_when_the_pool_cannot_carry_it(db):
             reason="mijlpaal vervallen",
         )
     approved_loan_application(team, amount="10000.00", term_months=12)
+    change = services.tranche_propose(
+        loan=loan, amount="15000.00", date=date(2026, 1, 15), proposed_by=team.manager
+    )
     with pytest.raises(exc.InsufficientPool):
-        services.loan_disburse(
-            loan=loan, amount="15000.00", date=date(2026, 1, 15), disbursed_by=team.manager
+        services.loan_change_decide(
+            change=change, decided_by=team.second_manager, approve=True, reason="akkoord"
         )
     loan.refresh_from_db()
-    assert loan.disbursed == 0
-    services.loan_disburse(
-        loan=loan, amount="10000.00", date=date(2026, 1, 15), disbursed_by=team.manager
+    change.refresh_from_db()
+    assert (loan.disbursed, change.state, change.entry_id) == (0, "proposed", None)
+    # The approver turns it down; a smaller tranche goes through.
+    services.loan_change_decide(
+        change=change, decided_by=team.second_manager, approve=False, reason="pool te krap"
     )
+    disburse(loan, "10000.00", date(2026, 1, 15), team.manager, team.second_manager)
     assert balance(team.fund, chart.BANK_REVOLVING) == D("10000.00")
     assert_books_ok(team.fund)
 
 
 def test_tranche_beyond_its_reservation_needs_free_pool(team):
     loan = contracted_loan(team, amount="12000.00")
-    services.loan_disburse(
-        loan=loan, amount="12000.00", date=date(2026, 1, 15), disbursed_by=team.manager
-    )
+    disburse(loan, "12000.00", date(2026, 1, 15), team.manager, team.second_manager)
     # the reservation is used up; a second loan's reservation cannot be borrowed
     assert loan.application.commitment_open.amount == D("12000.00")  # stale object
     loan.application.refresh_from_db()
@@ -212,31 +213,105 @@ def test_tranche_beyond_its_reservation_needs_free_pool(team):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_racing_tranches_exceeding_the_pool_exactly_one_succeeds(on_postgres):
+def test_two_managers_approving_one_tranche_at_once_pay_it_out_once(on_postgres):
     team = funded_team(revolving="100000.00")
+    third = get_user_model().objects.create_user("derde-beheerder")
+    team.fund.managers.add(third)
     loan = contracted_loan(team, amount="100000.00", term_months=24)
+    change = services.tranche_propose(
+        loan=loan, amount="60000.00", date=date(2026, 1, 15), proposed_by=team.manager
+    )
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def disburse():
+    def approve(user):
         try:
             barrier.wait()
-            services.loan_disburse(
-                loan=loan, amount="60000.00", date=date(2026, 1, 15), disbursed_by=team.manager
-            )
+            services.loan_change_decide(change=change, decided_by=user, approve=True, reason="ok")
             outcomes.append("ok")
         except exc.LoanError as error:
             outcomes.append(type(error).__name__)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=disburse) for _ in range(2)]
+    threads = [threading.Thread(target=approve, args=(u,)) for u in (team.second_manager, third)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes) == ["InsufficientPool", "ok"]
+    assert sorted(outcomes) == ["InvalidTransition", "ok"]
     loan.refresh_from_db()
     assert loan.disbursed == Decimal("60000.00")
+    assert loan.disbursements.count() == 1
     assert balance(team.fund, chart.BANK_REVOLVING) == Decimal("40000.00")
     assert_books_ok(team.fund)
+
+
+def test_one_manager_alone_cannot_pay_out_a_tranche(team):
+    loan = contracted_loan(team, amount="12000.00")
+    change = services.tranche_propose(
+        loan=loan,
+        amount="12000.00",
+        date=date(2026, 1, 15),
+        proposed_by=team.manager,
+        milestone="Panelen besteld",
+    )
+    loan.refresh_from_db()
+    # Proposed: nothing has left the fund yet.
+    assert (loan.disbursed, loan.state) == (0, LoanState.CONTRACTED)
+    assert balance(team.fund, chart.BANK_REVOLVING) == D("500000.00")
+    with pytest.raises(exc.FourEyesViolation):
+        services.loan_change_decide(
+            change=change, decided_by=team.manager, approve=True, reason="zelf"
+        )
+    # A second proposal while one is pending is refused; so is one manager by another route.
+    with pytest.raises(exc.InvalidTransition):
+        services.tranche_propose(
+            loan=loan, amount="1.00", date=date(2026, 1, 15), proposed_by=team.second_manager
+        )
+    assert not hasattr(services, "loan_disburse")
+    services.loan_change_decide(
+        change=change, decided_by=team.second_manager, approve=True, reason="mijlpaal gezien"
+    )
+    loan.refresh_from_db()
+    change.refresh_from_db()
+    disbursement = loan.disbursements.get()
+    assert (loan.disbursed, loan.state) == (D("12000.00"), LoanState.ACTIVE)
+    assert change.state == "executed" and change.entry_id == disbursement.entry_id
+    assert disbursement.milestone == "Panelen besteld"
+    assert disbursement.date == date(2026, 1, 15)
+    assert balance(team.fund, chart.BANK_REVOLVING) == D("488000.00")
+    assert_books_ok(team.fund)
+
+
+def test_a_rejected_tranche_moves_no_money(team):
+    loan = contracted_loan(team, amount="12000.00")
+    change = services.tranche_propose(
+        loan=loan, amount="5000.00", date=date(2026, 1, 15), proposed_by=team.manager
+    )
+    services.loan_change_decide(
+        change=change, decided_by=team.second_manager, approve=False, reason="factuur ontbreekt"
+    )
+    loan.refresh_from_db()
+    assert (loan.disbursed, loan.disbursements.count()) == (0, 0)
+    assert balance(team.fund, chart.BANK_REVOLVING) == D("500000.00")
+
+
+def test_a_tranche_proposal_sent_twice_is_one_proposal(team):
+    loan = contracted_loan(team, amount="12000.00")
+    first = services.tranche_propose(
+        loan=loan,
+        amount="5000.00",
+        date=date(2026, 1, 15),
+        proposed_by=team.manager,
+        idempotency_key="once:tranche-1",
+    )
+    again = services.tranche_propose(
+        loan=loan,
+        amount="5000.00",
+        date=date(2026, 1, 15),
+        proposed_by=team.manager,
+        idempotency_key="once:tranche-1",
+    )
+    assert again.pk == first.pk and again.once_replayed
+    assert loan.changes.count() == 1

@@ -164,9 +164,19 @@ def contracted_loan(
     )
 
 
+def disburse(loan: Loan, amount, day: date, by, approver, **kwargs):
+    """A tranche with four eyes: ``by`` proposes it, ``approver`` approves (which pays it out).
+    Returns the Disbursement."""
+    change = services.tranche_propose(loan=loan, amount=amount, date=day, proposed_by=by, **kwargs)
+    change = services.loan_change_decide(
+        change=change, decided_by=approver, approve=True, reason="Mijlpaal gecontroleerd."
+    )
+    return loan.disbursements.get(entry_id=change.entry_id)
+
+
 def disbursed_loan(team: Team, *, day: date = CONTRACT_DAY, **kwargs) -> Loan:
     loan = contracted_loan(team, day=day, **kwargs)
-    services.loan_disburse(loan=loan, amount=loan.principal, date=day, disbursed_by=team.manager)
+    disburse(loan, loan.principal, day, team.manager, team.second_manager)
     loan.refresh_from_db()
     return loan
 

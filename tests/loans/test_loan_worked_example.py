@@ -20,6 +20,7 @@ from tests.loans.test_loan_helpers import (
     balance,
     contract_balance,
     contracted_loan,
+    disburse,
     funded_team,
     make_product,
     rows,
@@ -68,11 +69,12 @@ def test_worked_example_of_one_loan():
     assert loan.periods == 24
 
     # 1. first tranche on 15 January: the schedule follows the 10000 paid out
-    services.loan_disburse(
-        loan=loan,
-        amount="10000.00",
-        date=date(2026, 1, 15),
-        disbursed_by=team.manager,
+    disburse(
+        loan,
+        "10000.00",
+        date(2026, 1, 15),
+        team.manager,
+        team.second_manager,
         milestone="Bestelling panelen",
         invoice_reference="INV-1",
     )
@@ -83,11 +85,12 @@ def test_worked_example_of_one_loan():
     pay_instalment(team, loan, 2)
 
     # 2. second tranche on 10 March: rows 1-2 carried, the rest rebuilt for the total
-    services.loan_disburse(
-        loan=loan,
-        amount="14000.00",
-        date=date(2026, 3, 10),
-        disbursed_by=team.manager,
+    disburse(
+        loan,
+        "14000.00",
+        date(2026, 3, 10),
+        team.manager,
+        team.second_manager,
         milestone="Oplevering",
         invoice_reference="INV-2",
     )

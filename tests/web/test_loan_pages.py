@@ -112,7 +112,12 @@ def disbursed_loan(w: World, product, collective, member, amount: str = "12000.0
         date=JUNE,
         first_due=JULY,
     )
-    services.loan_disburse(loan=loan, amount=loan.principal, date=JUNE, disbursed_by=w.manager_a)
+    change = services.tranche_propose(
+        loan=loan, amount=loan.principal, date=JUNE, proposed_by=w.manager_a
+    )
+    services.loan_change_decide(
+        change=change, decided_by=w.manager_a2, approve=True, reason="Mijlpaal gezien."
+    )
     loan.refresh_from_db()
     return loan
 
@@ -430,12 +435,36 @@ def test_contract_and_disburse_through_the_forms(client, lw):
     assert (loan.annual_rate, loan.method, loan.periods) == (Decimal("5.5"), "linear", 24)
 
     before = entries(w.fund_a)
-    response = client.post(
-        reverse("loans:loan_disburse", kwargs={"number": loan.number}),
-        {"amount": "2000.00", "date": DAY.isoformat(), "milestone": "Panelen besteld"},
-        follow=True,
-    )
-    assert "Tranche van lening" in page_text(response.content)
+    disburse_url = reverse("loans:loan_disburse", kwargs={"number": loan.number})
+    tranche = {
+        "amount": "2.000,00",
+        "date": DAY.isoformat(),
+        "milestone": "Panelen besteld",
+        "once": "7d0c2d6e-3b1f-4f0e-9a57-0a7c1b2e5f11",
+    }
+    response = client.post(disburse_url, tranche, follow=True)
+    text = page_text(response.content)
+    assert "Tranche van € 2.000,00 voorgesteld" in text
+    assert "wacht op een besluit" in text
+    # A double click is the same proposal; nothing has been paid out yet.
+    client.post(disburse_url, tranche)
+    change = LoanChange.objects.get(loan=loan)
+    loan.refresh_from_db()
+    assert (loan.disbursed, loan.state) == (0, LoanState.CONTRACTED)
+    assert entries(w.fund_a) == before
+
+    # The proposer is not offered the decision; the second manager approves, and it is paid.
+    detail = client.get(reverse("loans:loan_detail", kwargs={"number": loan.number}))
+    assert "Een andere beheerder van het fonds besluit erover" in page_text(detail.content)
+    decide_url = reverse("loans:loan_change_decide", kwargs={"pk": change.pk})
+    assert decide_url not in client.get(reverse("reports:dashboard")).content.decode()
+    client.force_login(w.manager_a2)
+    dashboard = client.get(reverse("reports:dashboard")).content.decode()
+    assert decide_url in dashboard and "wachten op uw goedkeuring" in dashboard
+    page = page_text(client.get(decide_url).content)
+    assert "Uit te betalen bedrag" in page and "€ 2.000,00" in page and "Panelen besteld" in page
+    response = client.post(decide_url, {"decision": "approve", "reason": "Factuur gezien."})
+    assert response.status_code == 302
     loan.refresh_from_db()
     assert (loan.disbursed, loan.state) == (Decimal("2000.00"), LoanState.DISBURSING)
     assert Disbursement.objects.filter(loan=loan, milestone="Panelen besteld").exists()
@@ -444,8 +473,12 @@ def test_contract_and_disburse_through_the_forms(client, lw):
 
     # More than is left to pay out: the service's refusal is shown on the form.
     response = client.post(
-        reverse("loans:loan_disburse", kwargs={"number": loan.number}),
-        {"amount": "3500.00", "date": DAY.isoformat()},
+        disburse_url,
+        {
+            "amount": "3500.00",
+            "date": DAY.isoformat(),
+            "once": "0b5e8a52-8d0e-4c39-b7a3-1f2d3c4b5a69",
+        },
     )
     assert response.status_code == 200
     assert "Meer dan nog uit te betalen" in page_text(response.content)
