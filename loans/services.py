@@ -30,6 +30,7 @@ to the effective date (broken period), both parts computed daily with the loan's
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections import defaultdict
@@ -1608,6 +1609,7 @@ def receipt_record_unmatched(
     recorded_by,
     description: str = "",
     bank_reference: str = "",
+    idempotency_key: str | None = None,
 ) -> UnmatchedReceipt:
     """A receipt that matches no loan: Dr 1000 / Cr 1900 (party = payer reference)."""
     _require_manager(recorded_by, fund)
@@ -1625,6 +1627,7 @@ def receipt_record_unmatched(
         source_type="loans.unmatched_receipt",
         source_ref=payer,
         created_by=recorded_by,
+        idempotency_key=idempotency_key,
     )
     receipt = UnmatchedReceipt.objects.create(
         fund=fund,
@@ -1846,15 +1849,19 @@ def repayments_import(
         _not_after_today(line.value_date)  # a file with a line from the future is refused whole
     _lock_compartment(fund.pk)
     result = ImportResult()
-    for line in lines:
-        seen = line.bank_reference and (
-            Repayment.objects.filter(
-                loan__fund=fund, bank_reference=line.bank_reference, reversed_at__isnull=True
-            ).exists()
-            or UnmatchedReceipt.objects.filter(
-                fund=fund, bank_reference=line.bank_reference
-            ).exists()
-        )
+    keys = _line_keys(fund, lines)
+    for line, key in zip(lines, keys, strict=True):
+        if line.bank_reference:
+            seen = (
+                Repayment.objects.filter(
+                    loan__fund=fund, bank_reference=line.bank_reference, reversed_at__isnull=True
+                ).exists()
+                or UnmatchedReceipt.objects.filter(
+                    fund=fund, bank_reference=line.bank_reference
+                ).exists()
+            )
+        else:
+            seen = JournalEntry.objects.filter(book_id=fund.book_id, idempotency_key=key).exists()
         if line.amount <= 0 or seen:
             result.skipped.append(line)
             continue
@@ -1871,6 +1878,7 @@ def repayments_import(
                             reference=line.description[:140],
                             bank_reference=line.bank_reference,
                             overpayment=overpayment,
+                            idempotency_key=key,
                         )
                     )
                 continue
@@ -1885,9 +1893,36 @@ def repayments_import(
                 recorded_by=imported_by,
                 description=line.description[:255],
                 bank_reference=line.bank_reference,
+                idempotency_key=key,
             )
         )
     return result
+
+
+def _line_keys(fund: Fund, lines: list[BankLine]) -> list[str | None]:
+    """The idempotency key of each line that has no bank reference: its content and its place
+    among the identical lines of the file (the second of two identical transfers on one day
+    is ``#2``), so importing the same export again, or an export that overlaps it, books
+    nothing twice, while two real identical transfers are both booked (docs/loans.md)."""
+    seen: dict[tuple, int] = defaultdict(int)
+    keys: list[str | None] = []
+    for line in lines:
+        if line.bank_reference:
+            keys.append(None)
+            continue
+        content = (
+            line.value_date.isoformat(),
+            str(line.amount),
+            line.counterparty_iban,
+            line.counterparty_name,
+            " ".join(line.description.split()),
+        )
+        seen[content] += 1
+        digest = hashlib.sha256(
+            "\x1f".join((str(fund.pk), *content, str(seen[content]))).encode()
+        ).hexdigest()
+        keys.append(f"import:{digest[:48]}")
+    return keys
 
 
 # --- four-eyes changes: restructure, write-off, conversion to grant --------------------------

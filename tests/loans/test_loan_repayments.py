@@ -214,6 +214,34 @@ def test_csv_import_matches_by_loan_number_and_parks_the_rest(team, loan):
     assert_books_ok(team.fund)
 
 
+def test_csv_without_references_imports_once_and_keeps_two_identical_transfers(team, loan):
+    header = "datum;bedrag;omschrijving;tegenrekening;naam\n"
+    gift = "02-02-2026;250,00;Gift;NL02RABO0123456789;Buurtvereniging\n"
+    text = header + f"01-02-2026;500,00;Termijn {loan.number};NL00XXXX;Coop\n" + gift + gift
+    first = services.repayments_import(
+        fund=team.fund, lines=services.bank_csv_lines(text), imported_by=team.manager
+    )
+    # Two identical transfers on one day are two receipts, not one.
+    assert [r.amount for r in first.repayments] == [D("500.00")]
+    assert [u.amount for u in first.unmatched] == [D("250.00"), D("250.00")]
+    entries = JournalEntry.objects.filter(book=team.fund.book).count()
+    again = services.repayments_import(
+        fund=team.fund, lines=services.bank_csv_lines(text), imported_by=team.manager
+    )
+    assert not again.repayments and not again.unmatched and len(again.skipped) == 3
+    # A later export that overlaps (the second gift and a new line): only the new line is booked.
+    later = header + gift + "03-02-2026;75,00;Gift;NL02RABO0123456789;Buurtvereniging\n"
+    overlap = services.repayments_import(
+        fund=team.fund, lines=services.bank_csv_lines(later), imported_by=team.manager
+    )
+    assert [u.amount for u in overlap.unmatched] == [D("75.00")]
+    assert len(overlap.skipped) == 1
+    assert JournalEntry.objects.filter(book=team.fund.book).count() == entries + 1
+    assert balance(team.fund, chart.SUSPENSE) == D("-575.00")
+    assert Repayment.objects.filter(loan=loan).count() == 1
+    assert_books_ok(team.fund)
+
+
 def test_run_day_and_import_commands(team, loan, tmp_path, capsys):
     from django.core.management import call_command
 
