@@ -241,11 +241,20 @@ def commitment_create(
 
 @transaction.atomic
 def contribution_record(
-    *, commitment: Commitment, amount, date: Date, created_by, idempotency_key: str | None = None
+    *,
+    commitment: Commitment,
+    amount,
+    date: Date,
+    created_by,
+    idempotency_key: str | None = None,
+    suspense_party: str | None = None,
 ) -> Contribution:
     """Capital paid in: Dr bank / Cr capital of the compartment, keyed by the investor.
 
-    Refused when it would take the paid-in capital above what was committed.
+    With ``suspense_party`` the money came in earlier as a receipt nobody could place, held
+    on 1900 under that payer: Dr 1900 instead of the bank (only for the revolving compartment,
+    whose bank account received it). Refused when it would take the paid-in capital above what
+    was committed.
     """
     commitment = (
         Commitment.objects.select_for_update(of=("self",))
@@ -273,12 +282,22 @@ def contribution_record(
         )
     compartment = commitment.compartment
     cents = _cents(money)
+    debit = Dr(compartment.bank_account, cents, party=commitment.investor.code)
+    if suspense_party is not None:
+        if compartment.bank_account != chart.BANK_REVOLVING:
+            raise exc.InvalidTransition(
+                _(
+                    "Een ontvangst op de tussenrekening kwam binnen op de bankrekening van het "
+                    "revolverende compartiment; kies een toezegging van dat compartiment."
+                )
+            )
+        debit = Dr(chart.SUSPENSE, cents, party=suspense_party)
     entry = entry_post(
         book=fund.book,
         date=date,
         description=f"Storting {commitment.investor.name}",
         lines=[
-            Dr(compartment.bank_account, cents, party=commitment.investor.code),
+            debit,
             Cr(compartment.capital_account, cents, party=commitment.investor.code),
         ],
         source_type="fund.contribution",

@@ -22,7 +22,7 @@ from fund.models import Fund
 from ledger import clock
 
 from .exceptions import LoanError
-from .models import ArrearsBucket, ChangeKind, LoanProduct, LoanState
+from .models import ArrearsBucket, ChangeKind, DisposalKind, LoanProduct, LoanState
 from .schedule import DayCount, Frequency, GraceInterest, InterestMethod, Method
 from .services import TERM_FIELDS, bank_csv_lines
 
@@ -106,7 +106,7 @@ class ReceiptFilterForm(FundFilterForm):
         required=False,
         choices=[
             (OPEN, _("Nog niet toegewezen")),
-            (MATCHED, _("Toegewezen")),
+            (MATCHED, _("Afgehandeld")),
             (EVERY, _("Alle")),
         ],
     )
@@ -277,6 +277,60 @@ class ReceiptMatchForm(forms.Form):
         field = self.fields["loan"]
         field.queryset = loans
         field.label_from_instance = lambda loan: f"{loan.number} · {loan.collective.name}"
+
+
+class ReceiptDisposalForm(OnceKeyForm):
+    """A receipt that is no loan's repayment: refund it, or book it as capital paid in.
+    A second manager approves before anything is booked."""
+
+    kind = forms.ChoiceField(
+        label=_("Wat gebeurt er met de ontvangst?"),
+        choices=DisposalKind.choices,
+        widget=forms.RadioSelect,
+        initial=DisposalKind.REFUND,
+    )
+    iban = forms.CharField(
+        label=_("Terugbetalen naar IBAN"),
+        max_length=42,
+        required=False,
+        help_text=_("Bij terugbetalen: de rekening van de betaler."),
+    )
+    name = forms.CharField(label=_("Naam rekeninghouder"), max_length=140, required=False)
+    commitment = forms.ModelChoiceField(
+        label=_("Storting onder toezegging"),
+        queryset=None,
+        required=False,
+        help_text=_("Bij een storting: de toezegging van de financier (revolverend)."),
+    )
+    reason = forms.CharField(label=_("Motivering"), widget=text_area(3))
+
+    def __init__(self, *args, commitments, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["commitment"]
+        field.queryset = commitments
+        field.label_from_instance = lambda c: f"{c.investor.name} · {c.compartment}"
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == DisposalKind.REFUND:
+            for name in ("iban", "name"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, _("Nodig om terug te betalen."))
+        elif kind == DisposalKind.CONTRIBUTION and not data.get("commitment"):
+            self.add_error("commitment", _("Kies de toezegging waaronder gestort is."))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "reason": data["reason"],
+            "iban": data.get("iban") or "",
+            "name": data.get("name") or "",
+            "commitment": data.get("commitment"),
+            "idempotency_key": self.once_key,
+        }
 
 
 class RepaymentsImportForm(forms.Form):

@@ -511,6 +511,77 @@ class LoanChange(models.Model):
         return f"{self.loan.number} {self.get_kind_display()} ({self.get_state_display()})"
 
 
+class DisposalKind(models.TextChoices):
+    REFUND = "refund", _("Terugbetalen aan de betaler")
+    CONTRIBUTION = "contribution", _("Boeken als storting van een financier")
+
+
+class ReceiptDisposal(models.Model):
+    """What becomes of a receipt in suspense that is no loan's repayment, four-eyes: one
+    manager proposes, a different manager of the fund approves (which books it) or rejects.
+
+    - refund: the money goes back to the payer's IBAN: Dr 1900 (party = payer) / Cr 1000;
+    - contribution: it was capital paid in under a commitment of the revolving compartment:
+      Dr 1900 (party = payer) / Cr 3000 (party = investor), recorded as a Contribution.
+    """
+
+    receipt = models.ForeignKey(
+        UnmatchedReceipt, on_delete=models.PROTECT, related_name="disposals"
+    )
+    kind = models.CharField(_("soort"), max_length=12, choices=DisposalKind.choices)
+    once_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    state = models.CharField(
+        _("status"), max_length=10, choices=ChangeState.choices, default=ChangeState.PROPOSED
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    name = models.CharField(_("naam rekeninghouder"), max_length=140, blank=True)
+    commitment = models.ForeignKey(
+        "fund.Commitment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("toezegging"),
+    )
+    reason = models.TextField(_("motivering"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=clock.now, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    entry = models.OneToOneField(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("afhandeling ontvangst")
+        verbose_name_plural = _("afhandelingen ontvangsten")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="loans_disposal_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="executed", entry__isnull=False)
+                | (~Q(state="executed") & Q(entry__isnull=True)),
+                name="loans_disposal_entry_iff_executed",
+            ),
+            models.UniqueConstraint(
+                fields=["receipt"],
+                condition=Q(state__in=["proposed", "executed"]),
+                name="loans_disposal_one_open_per_receipt",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt} {self.get_kind_display()} ({self.get_state_display()})"
+
+
 class DayRun(models.Model):
     """One processed day of a fund (``run_day``): what it did, so a rerun is visibly a no-op."""
 

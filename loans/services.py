@@ -46,6 +46,7 @@ from django.db.models import Max, Q, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from djmoney.money import Money
+from schwifty import IBAN
 
 from fund.models import (
     Application,
@@ -58,6 +59,7 @@ from fund.models import (
 from fund.selectors import compartment_position
 from fund.services import (
     application_commitment_use,
+    contribution_record,
     is_fund_manager,
     not_after_today,
     number_next,
@@ -90,11 +92,13 @@ from .models import (
     ChargeKind,
     DayRun,
     Disbursement,
+    DisposalKind,
     Instalment,
     Loan,
     LoanChange,
     LoanProduct,
     LoanState,
+    ReceiptDisposal,
     Repayment,
     ScheduleVersion,
     UnmatchedReceipt,
@@ -1663,6 +1667,7 @@ def receipt_match(
         raise exc.InvalidTransition(_("Ontvangst en lening horen bij verschillende fondsen."))
     if receipt.repayment_id:
         raise exc.InvalidTransition(_("Deze ontvangst is al toegewezen."))
+    _no_disposal(receipt)
     payer = receipt.payer_reference
     repayment = _record_repayment(
         loan=loan,
@@ -1678,6 +1683,164 @@ def receipt_match(
     receipt.repayment = repayment
     receipt.save(update_fields=["repayment"])
     return repayment
+
+
+def _no_disposal(receipt: UnmatchedReceipt) -> None:
+    disposal = receipt.disposals.filter(
+        state__in=(ChangeState.PROPOSED, ChangeState.EXECUTED)
+    ).first()
+    if disposal is not None:
+        raise exc.InvalidTransition(
+            _("Voor deze ontvangst ligt al een voorstel of besluit: %(what)s (%(state)s).")
+            % {"what": disposal.get_kind_display(), "state": disposal.get_state_display()}
+        )
+
+
+@transaction.atomic
+def receipt_disposal_propose(
+    *,
+    receipt: UnmatchedReceipt,
+    kind: str,
+    proposed_by,
+    reason: str,
+    iban: str = "",
+    name: str = "",
+    commitment=None,
+    idempotency_key: str | None = None,
+) -> ReceiptDisposal:
+    """First pair of eyes on a receipt in suspense that is no loan's repayment: refund it to
+    the payer (``iban``, ``name``) or book it as capital paid in under ``commitment``. Nothing
+    is booked until another manager of the fund approves (:func:`receipt_disposal_decide`)."""
+    _require_manager(proposed_by, receipt.fund)
+    _lock_compartment(receipt.fund_id)
+    receipt = UnmatchedReceipt.objects.select_for_update(of=("self",)).get(pk=receipt.pk)
+    earlier = once_replay(
+        ReceiptDisposal.objects.filter(receipt__fund_id=receipt.fund_id),
+        idempotency_key,
+        exc.InvalidTransition,
+        lookup="once_key",
+        receipt_id=receipt.pk,
+        kind=kind,
+    )
+    if earlier is not None:
+        return earlier
+    if receipt.repayment_id:
+        raise exc.InvalidTransition(_("Deze ontvangst is al toegewezen aan een lening."))
+    _no_disposal(receipt)
+    if kind not in DisposalKind.values:
+        raise exc.InvalidTransition(f"not a disposal: {kind!r}")
+    if not reason.strip():
+        raise exc.InvalidTransition(_("Motiveer het voorstel."))
+    fields: dict = {}
+    if kind == DisposalKind.REFUND:
+        try:
+            fields["iban"] = IBAN(iban).compact
+        except ValueError as error:
+            raise exc.InvalidTransition(
+                _("Ongeldig IBAN om naar terug te betalen: %(error)s") % {"error": error}
+            ) from error
+        if not name.strip():
+            raise exc.InvalidTransition(_("Geef de naam van de rekeninghouder."))
+        fields["name"] = name.strip()[:140]
+    else:
+        if commitment is None or commitment.compartment.fund_id != receipt.fund_id:
+            raise exc.InvalidTransition(_("Kies een toezegging van dit fonds."))
+        fields["commitment"] = commitment
+    disposal = ReceiptDisposal.objects.create(
+        receipt=receipt,
+        kind=kind,
+        once_key=idempotency_key or None,
+        reason=reason.strip(),
+        proposed_by=proposed_by,
+        **fields,
+    )
+    audit_record(
+        actor=proposed_by,
+        action=f"loan.receipt_{kind}_propose",
+        obj=receipt,
+        book_id=receipt.fund.book_id,
+        after={
+            "amount": str(receipt.amount),
+            "payer": receipt.payer_reference,
+            "iban": disposal.iban,
+            "commitment": disposal.commitment_id,
+            "reason": disposal.reason,
+        },
+    )
+    return disposal
+
+
+@transaction.atomic
+def receipt_disposal_decide(
+    *, disposal: ReceiptDisposal, decided_by, approve: bool, reason: str, date: Date | None = None
+) -> ReceiptDisposal:
+    """Second pair of eyes: a different manager of the fund approves (which books it, dated
+    ``date`` or today: the refund leaves the bank now) or rejects the proposal."""
+    receipt = disposal.receipt
+    _require_manager(decided_by, receipt.fund)
+    _lock_compartment(receipt.fund_id)
+    receipt = UnmatchedReceipt.objects.select_for_update(of=("self",)).get(pk=receipt.pk)
+    disposal = ReceiptDisposal.objects.select_for_update(of=("self",)).get(pk=disposal.pk)
+    if disposal.state != ChangeState.PROPOSED:
+        raise exc.InvalidTransition(_("Over dit voorstel is al besloten."))
+    if disposal.proposed_by_id == decided_by.pk:
+        raise exc.FourEyesViolation(
+            _("Vier ogen: wie het voorstel deed, mag het niet zelf goedkeuren.")
+        )
+    if not reason.strip():
+        raise exc.InvalidTransition(_("Motiveer het besluit."))
+    day = date or clock.today()
+    _not_after_today(day)
+    if day < receipt.value_date:
+        raise exc.InvalidDate(
+            _("De boeking kan niet vóór de ontvangst (%(day)s) vallen.")
+            % {"day": _day(receipt.value_date)}
+        )
+    disposal.decided_by = decided_by
+    disposal.decided_at = clock.now()
+    disposal.decision_reason = reason.strip()
+    if approve and receipt.repayment_id:
+        raise exc.InvalidTransition(_("Deze ontvangst is intussen aan een lening toegewezen."))
+    if approve and disposal.kind == DisposalKind.REFUND:
+        cents = _cents(receipt.amount)
+        disposal.entry = entry_post(
+            book=receipt.fund.book,
+            date=day,
+            description=f"Terugbetaling ontvangst {receipt.payer_reference} aan {disposal.name}"[
+                :255
+            ],
+            lines=[
+                Dr(chart.SUSPENSE, cents, party=receipt.payer_reference),
+                Cr(chart.BANK_REVOLVING, cents),
+            ],
+            source_type="loans.receipt_refund",
+            source_id=str(disposal.pk),
+            source_ref=receipt.payer_reference,
+            created_by=decided_by,
+        )
+    elif approve:
+        contribution = contribution_record(
+            commitment=disposal.commitment,
+            amount=Money(receipt.amount, "EUR"),
+            date=day,
+            created_by=decided_by,
+            suspense_party=receipt.payer_reference,
+        )
+        disposal.entry = contribution.entry
+    disposal.state = ChangeState.EXECUTED if approve else ChangeState.REJECTED
+    disposal.save()
+    audit_record(
+        actor=decided_by,
+        action=f"loan.receipt_{disposal.kind}_{'approve' if approve else 'reject'}",
+        obj=receipt,
+        book_id=receipt.fund.book_id,
+        after={
+            "amount": str(receipt.amount),
+            "entry": disposal.entry_id,
+            "reason": disposal.decision_reason,
+        },
+    )
+    return disposal
 
 
 @dataclass(frozen=True)

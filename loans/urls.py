@@ -21,4 +21,10 @@ urlpatterns = [
     # Receipts that matched no loan (suspense, account 1900)
     path("ontvangsten/", views.receipt_list, name="receipt_list"),
     path("ontvangsten/<int:pk>/koppelen/", views.receipt_match, name="receipt_match"),
+    path("ontvangsten/<int:pk>/afhandelen/", views.receipt_dispose, name="receipt_dispose"),
+    path(
+        "ontvangsten/afhandelingen/<int:pk>/besluiten/",
+        views.receipt_disposal_decide,
+        name="receipt_disposal_decide",
+    ),
 ]

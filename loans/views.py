@@ -15,16 +15,17 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from schwifty import IBAN
 
 from fund.audit_labels import action_label
 from fund.exceptions import FundError
-from fund.models import ApplicationKind, ApplicationState, Fund
+from fund.models import ApplicationKind, ApplicationState, Commitment, CompartmentKind, Fund
 from fund.permissions import (
     AUDITOR,
     MANAGER,
@@ -59,6 +60,7 @@ from .forms import (
     PortfolioForm,
     ProductChoiceForm,
     QuoteForm,
+    ReceiptDisposalForm,
     ReceiptFilterForm,
     ReceiptMatchForm,
     RepaymentForm,
@@ -74,6 +76,7 @@ from .models import (
     LoanChange,
     LoanProduct,
     LoanState,
+    ReceiptDisposal,
     Repayment,
     ScheduleVersion,
     UnmatchedReceipt,
@@ -638,24 +641,44 @@ def receipt_list(request):
         show = data["show"] or show
         if data["fund"]:
             receipts = receipts.filter(fund=data["fund"])
+    done = Q(repayment__isnull=False) | Q(disposals__state=ChangeState.EXECUTED)
     if show == ReceiptFilterForm.OPEN:
-        receipts = receipts.filter(repayment__isnull=True)
+        receipts = receipts.exclude(done)
     elif show == ReceiptFilterForm.MATCHED:
-        receipts = receipts.filter(repayment__isnull=False)
-    receipts = receipts.select_related("fund", "repayment__loan").order_by("-value_date", "-id")
+        receipts = receipts.filter(done).distinct()
+    receipts = (
+        receipts.select_related("fund", "repayment__loan")
+        .prefetch_related(
+            Prefetch(
+                "disposals",
+                queryset=ReceiptDisposal.objects.exclude(state=ChangeState.REJECTED),
+                to_attr="live_disposals",
+            )
+        )
+        .order_by("-value_date", "-id")
+    )
     managed = (
         set(Fund.objects.filter(managers=user).values_list("pk", flat=True))
         if can_write(user)
         else set()
     )
     page_obj = page_of(request, receipts)
-    rows = [
-        {
-            "receipt": receipt,
-            "can_match": receipt.fund_id in managed and receipt.repayment_id is None,
-        }
-        for receipt in page_obj.object_list
-    ]
+    rows = []
+    for receipt in page_obj.object_list:
+        disposal = receipt.live_disposals[0] if receipt.live_disposals else None
+        rows.append(
+            {
+                "receipt": receipt,
+                "disposal": disposal,
+                "can_match": receipt.fund_id in managed
+                and receipt.repayment_id is None
+                and disposal is None,
+                "can_decide": receipt.fund_id in managed
+                and disposal is not None
+                and disposal.state == ChangeState.PROPOSED
+                and disposal.proposed_by_id != user.pk,
+            }
+        )
     context = {
         "filter_form": form,
         "page_obj": page_obj,
@@ -672,8 +695,8 @@ def receipt_match(request, pk):
         pk=pk,
     )
     require_manager_of(request.user, receipt.fund)
-    if receipt.repayment_id:
-        messages.info(request, _("Deze ontvangst is al toegewezen."))
+    if receipt.repayment_id or receipt.disposals.exclude(state=ChangeState.REJECTED).exists():
+        messages.info(request, _("Deze ontvangst is al toegewezen of afgehandeld."))
         return redirect("loans:receipt_list")
     loans = (
         Loan.objects.filter(fund=receipt.fund, state__in=SERVICED_STATES)
@@ -701,6 +724,101 @@ def receipt_match(request, pk):
             )
             return redirect("loans:loan_detail", number=repayment.loan.number)
     return render(request, "loans/receipt_match.html", {"receipt": receipt, "form": form})
+
+
+def _commitments(fund: Fund):
+    return (
+        Commitment.objects.filter(
+            compartment__fund=fund, compartment__kind=CompartmentKind.REVOLVING
+        )
+        .select_related("investor", "compartment")
+        .order_by("investor__name", "date")
+    )
+
+
+@role_required(MANAGER, write=True)
+def receipt_dispose(request, pk):
+    """Propose to refund a receipt in suspense, or to book it as capital paid in."""
+    receipt = get_object_or_404(
+        UnmatchedReceipt.objects.filter(fund__in=funds_for(request.user)).select_related("fund"),
+        pk=pk,
+    )
+    require_manager_of(request.user, receipt.fund)
+    if receipt.repayment_id or receipt.disposals.exclude(state=ChangeState.REJECTED).exists():
+        messages.info(
+            request, _("Voor deze ontvangst ligt al een toewijzing, voorstel of besluit.")
+        )
+        return redirect("loans:receipt_list")
+    payer_iban = IBAN(receipt.payer_reference, allow_invalid=True)
+    payer_iban = payer_iban.compact if payer_iban.is_valid else ""
+    form = ReceiptDisposalForm(
+        request.POST or None, commitments=_commitments(receipt.fund), initial={"iban": payer_iban}
+    )
+    if request.method == "POST" and form.is_valid():
+        disposal = call_service(
+            form,
+            services.receipt_disposal_propose,
+            REFUSALS,
+            receipt=receipt,
+            proposed_by=request.user,
+            **form.service_kwargs(),
+        )
+        if disposal is not None:
+            messages.success(
+                request,
+                _("Voorstel vastgelegd; een andere beheerder van het fonds besluit erover."),
+            )
+            return redirect("loans:receipt_list")
+    return render(
+        request,
+        "loans/receipt_dispose.html",
+        {"receipt": receipt, "form": form, "title": _("Ontvangst afhandelen")},
+    )
+
+
+@role_required(MANAGER, write=True)
+def receipt_disposal_decide(request, pk):
+    disposal = get_object_or_404(
+        ReceiptDisposal.objects.filter(receipt__fund__in=funds_for(request.user)).select_related(
+            "receipt__fund", "proposed_by", "commitment__investor", "commitment__compartment"
+        ),
+        pk=pk,
+    )
+    receipt = disposal.receipt
+    require_manager_of(request.user, receipt.fund)
+    if disposal.state != ChangeState.PROPOSED:
+        messages.info(request, _("Over dit voorstel is al besloten."))
+        return redirect("loans:receipt_list")
+    own = disposal.proposed_by_id == request.user.pk
+    form = None if own else ChangeDecideForm(request.POST or None)
+    if form is not None and request.method == "POST" and form.is_valid():
+        approve = form.cleaned_data["decision"] == ChangeDecideForm.APPROVE
+        done = call_service(
+            form,
+            services.receipt_disposal_decide,
+            REFUSALS,
+            disposal=disposal,
+            decided_by=request.user,
+            approve=approve,
+            reason=form.cleaned_data["reason"],
+        )
+        if done is not None:
+            messages.success(
+                request,
+                _("Voorstel goedgekeurd en geboekt.") if approve else _("Voorstel afgewezen."),
+            )
+            return redirect("loans:receipt_list")
+    return render(
+        request,
+        "loans/receipt_dispose.html",
+        {
+            "receipt": receipt,
+            "form": form,
+            "disposal": disposal,
+            "own_proposal": own,
+            "title": _("Besluiten over afhandeling"),
+        },
+    )
 
 
 @role_required(MANAGER, write=True)

@@ -38,7 +38,7 @@ from ledger import clock
 from ledger import selectors as ledger_selectors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.money import from_cents
-from loans.models import ChangeState, LoanChange
+from loans.models import ChangeState, LoanChange, ReceiptDisposal
 from loans.selectors import contract_balances, loans_for
 
 from . import access
@@ -252,7 +252,8 @@ def _manager_dashboard(user) -> dict:
 
 def _approvals_waiting(user, funds) -> list[dict]:
     """Money and loan changes a colleague proposed that wait for this manager's second pair
-    of eyes: tranches, restructurings, write-offs and grant payments, oldest first."""
+    of eyes: tranches, restructurings, write-offs, grant payments and what becomes of a
+    receipt in suspense, oldest first."""
     changes = (
         LoanChange.objects.filter(state=ChangeState.PROPOSED, loan__fund__in=funds)
         .exclude(proposed_by=user)
@@ -294,6 +295,26 @@ def _approvals_waiting(user, funds) -> list[dict]:
             "at": payment.created_at,
         }
         for payment in payments
+    ]
+    disposals = (
+        ReceiptDisposal.objects.filter(state=ChangeState.PROPOSED, receipt__fund__in=funds)
+        .exclude(proposed_by=user)
+        .select_related("receipt__fund", "proposed_by")
+        .order_by("proposed_at", "id")[:DASHBOARD_LIST_SIZE]
+    )
+    rows += [
+        {
+            "what": disposal.get_kind_display(),
+            "number": disposal.receipt.payer_reference,
+            "collective": disposal.name or "–",
+            "fund": disposal.receipt.fund.name,
+            "amount": disposal.receipt.amount,
+            "date": disposal.receipt.value_date,
+            "by": disposal.proposed_by,
+            "url": reverse("loans:receipt_disposal_decide", kwargs={"pk": disposal.pk}),
+            "at": disposal.proposed_at,
+        }
+        for disposal in disposals
     ]
     return sorted(rows, key=lambda row: row["at"])
 

@@ -33,6 +33,7 @@ from loans.models import (
     LoanChange,
     LoanProduct,
     LoanState,
+    ReceiptDisposal,
     Repayment,
     UnmatchedReceipt,
 )
@@ -58,6 +59,7 @@ class Loans:
     loan_y: Loan  # collective Y, fund A
     contractable: Application  # approved loan application of X without a loan
     receipt: UnmatchedReceipt
+    disposal: ReceiptDisposal  # refund of another receipt, proposed by manager_a
 
 
 def revolving_capital(fund: Fund, investor, manager, amount: str = "100000.00") -> None:
@@ -162,6 +164,22 @@ def build_loans(w: World) -> Loans:
         recorded_by=w.manager_a,
         description=f"aflossing {loan.number}",
     )
+    gift = services.receipt_record_unmatched(
+        fund=w.fund_a,
+        amount=Decimal("40.00"),
+        value_date=DAY,
+        payer_reference="NL91ABNA0417164300",
+        recorded_by=w.manager_a,
+        description="verkeerd overgemaakt",
+    )
+    disposal = services.receipt_disposal_propose(
+        receipt=gift,
+        kind="refund",
+        proposed_by=w.manager_a,
+        reason="Verkeerd overgemaakt; terug naar de afzender.",
+        iban="NL91ABNA0417164300",
+        name="J. de Vries",
+    )
     loan.refresh_from_db()
     return Loans(
         world=w,
@@ -172,6 +190,7 @@ def build_loans(w: World) -> Loans:
         loan_y=loan_y,
         contractable=contractable,
         receipt=receipt,
+        disposal=disposal,
     )
 
 
@@ -215,6 +234,8 @@ URL_KWARGS = {
     "loans:loan_change_decide": lambda lw: {"pk": lw.change.pk},
     "loans:receipt_list": lambda lw: {},
     "loans:receipt_match": lambda lw: {"pk": lw.receipt.pk},
+    "loans:receipt_dispose": lambda lw: {"pk": lw.receipt.pk},
+    "loans:receipt_disposal_decide": lambda lw: {"pk": lw.disposal.pk},
     "loans:repayments_import": lambda lw: {},
     "loans:portfolio": lambda lw: {"slug": lw.world.fund_a.slug},
     "loans:product_list": lambda lw: {"slug": lw.world.fund_a.slug},
@@ -264,6 +285,8 @@ def test_writes_are_refused_with_403_and_change_nothing(client, lw, role):
         "loans:loan_change_propose": {"kind": "conversion", "reason": "x"},
         "loans:loan_change_decide": {"decision": "approve", "reason": "akkoord"},
         "loans:receipt_match": {"loan": lw.loan.number, "overpayment": "shorten"},
+        "loans:receipt_dispose": {"kind": "refund", "iban": "NL91ABNA0417164300", "name": "X"},
+        "loans:receipt_disposal_decide": {"decision": "approve", "reason": "akkoord"},
         "loans:repayments_import": {"fund": fund.pk},
     }
     for name, data in posts.items():
@@ -608,6 +631,55 @@ def test_match_a_receipt_through_the_form(client, lw):
     books_ok(w.fund_a)
     listing = page_text(client.get(reverse("loans:receipt_list")).content)
     assert "NL55BUNQ0000000001" not in listing
+
+
+def test_refund_a_receipt_in_suspense_with_four_eyes(client, lw):
+    w = lw.world
+    client.force_login(w.manager_a)
+    dispose_url = url("loans:receipt_dispose", lw)
+    # The payer reference is no valid IBAN, so nothing is prefilled to pay back to.
+    assert client.get(dispose_url).context["form"].initial["iban"] == ""
+    before = entries(w.fund_a)
+    response = client.post(
+        dispose_url,
+        {
+            "kind": "refund",
+            "iban": "NL20 INGB 0001 2345 67",
+            "name": "Stichting Buurtkracht",
+            "reason": "Dubbel overgemaakt.",
+            "once": "5d1c9a0e-7f43-4c2b-9e55-0c1f2a3b4d5e",
+        },
+    )
+    assert response.status_code == 302
+    disposal = ReceiptDisposal.objects.get(receipt=lw.receipt)
+    assert (disposal.state, disposal.iban) == ("proposed", "NL20INGB0001234567")
+    assert entries(w.fund_a) == before  # nothing booked on one pair of eyes
+    # The proposer cannot decide; the list offers the decision only to the other manager.
+    decide_url = reverse("loans:receipt_disposal_decide", kwargs={"pk": disposal.pk})
+    own = client.post(decide_url, {"decision": "approve", "reason": "zelf"})
+    assert "Dit is uw eigen voorstel" in page_text(own.content)
+    assert decide_url not in client.get(reverse("loans:receipt_list")).content.decode()
+    client.force_login(w.manager_a2)
+    assert decide_url in client.get(reverse("reports:dashboard")).content.decode()
+    assert decide_url in client.get(reverse("loans:receipt_list")).content.decode()
+    response = client.post(decide_url, {"decision": "approve", "reason": "Afschrift gezien."})
+    assert response.status_code == 302
+    disposal.refresh_from_db()
+    assert disposal.state == "executed" and disposal.decided_by == w.manager_a2
+    assert entries(w.fund_a) == before + 1
+    line = disposal.entry.lines.get(account__code="1900")
+    assert (line.debit, line.party) == (25000, "NL55BUNQ0000000001")
+    books_ok(w.fund_a)
+    # Handled: gone from the open receipts, listed as handled; it cannot be matched any more.
+    listing = page_text(client.get(reverse("loans:receipt_list")).content)
+    assert "NL55BUNQ0000000001" not in listing
+    handled = page_text(client.get(reverse("loans:receipt_list") + "?show=matched").content)
+    assert "Terugbetalen aan de betaler" in handled
+    response = client.post(
+        url("loans:receipt_match", lw), {"loan": lw.loan.number, "overpayment": "shorten"}
+    )
+    assert UnmatchedReceipt.objects.get(pk=lw.receipt.pk).repayment is None
+    assert entries(w.fund_a) == before + 1
 
 
 def test_bank_import_through_the_form(client, lw):

@@ -114,6 +114,8 @@ loans:loan_change_propose        L     200   404   403   403   403   403   403
 loans:loan_change_decide         L     200   404   403   403   403   403   403
 loans:receipt_list               L     200   200   403   403   403   200   403
 loans:receipt_match              L     200   404   403   403   403   403   403
+loans:receipt_dispose            L     200   404   403   403   403   403   403
+loans:receipt_disposal_decide    L     200   404   403   403   403   403   403
 loans:repayments_import          L     200   200   403   403   403   403   403
 loans:portfolio                  L     200   404   403   403   403   200   403
 loans:product_list               L     200   404   403   403   403   200   403
@@ -173,6 +175,8 @@ URL_KWARGS = {
     "loans:loan_change_propose": lambda w: {"number": w.loans.loan.number},
     "loans:loan_change_decide": lambda w: {"pk": w.loans.change.pk},
     "loans:receipt_match": lambda w: {"pk": w.loans.receipt.pk},
+    "loans:receipt_dispose": lambda w: {"pk": w.loans.receipt.pk},
+    "loans:receipt_disposal_decide": lambda w: {"pk": w.loans.disposal.pk},
     "loans:portfolio": lambda w: {"slug": w.fund_a.slug},
     "loans:product_list": lambda w: {"slug": w.fund_a.slug},
     "loans:product_create": lambda w: {"slug": w.fund_a.slug},
