@@ -56,7 +56,9 @@ def _money(amount: Money | Decimal | str | int | None) -> Money:
     try:
         return Money(round_money(amount), EUR)
     except MoneyError as error:
-        raise exc.InvalidAmount(str(error)) from error
+        raise exc.InvalidAmount(
+            _("Dit is geen bedrag in euro en centen: %(value)s.") % {"value": str(amount)[:40]}
+        ) from error
 
 
 def _positive(amount: Money | Decimal | str | int) -> Money:

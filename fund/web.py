@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ledger.exceptions import ClosedPeriod
+from ledger import exceptions as ledger_exc
 
 PAGE_SIZE = 25
+logger = logging.getLogger(__name__)
+
+# The ledger speaks to developers (English, with codes and keys, in the log); a user on a page
+# reads what happened and what to do, in the page's language.
+LEDGER_REFUSALS = {
+    ledger_exc.ClosedPeriod: gettext_lazy(
+        "Deze datum valt in een afgesloten periode; boek de correctie met een datum in "
+        "een open periode."
+    ),
+    ledger_exc.InactiveAccount: gettext_lazy(
+        "Een rekening van deze boeking is niet meer in gebruik; vraag de beheerder van de "
+        "administratie haar weer te openen of een andere te kiezen."
+    ),
+    ledger_exc.InvalidText: gettext_lazy(
+        "Een omschrijving of kenmerk is te lang of bevat tekens die niet kunnen worden "
+        "geboekt; maak het korter en probeer het opnieuw."
+    ),
+    ledger_exc.IdempotencyConflict: gettext_lazy(
+        "Dit formulier is al verwerkt met andere gegevens; open het opnieuw."
+    ),
+    ledger_exc.AlreadyReversed: gettext_lazy("Deze boeking is al teruggedraaid."),
+}
+LEDGER_REFUSAL = gettext_lazy(
+    "De boeking is geweigerd en er is niets vastgelegd; de technische reden staat in het "
+    "logboek. Neem contact op met de beheerder van de applicatie."
+)
 
 
 def page_of(request, queryset, size: int = PAGE_SIZE) -> Page:
@@ -22,14 +51,13 @@ def add_errors(form, error: Exception) -> None:
             target = field if field in form.fields else None
             for message in errors:
                 form.add_error(target, message)
-    elif isinstance(error, ClosedPeriod):
-        form.add_error(
-            None,
-            _(
-                "Deze datum valt in een afgesloten periode; boek de correctie met een datum in "
-                "een open periode."
-            ),
+    elif isinstance(error, ledger_exc.LedgerError):
+        logger.warning("ledger refused a posting: %s: %s", type(error).__name__, error)
+        message = next(
+            (text for kind, text in LEDGER_REFUSALS.items() if isinstance(error, kind)),
+            LEDGER_REFUSAL,
         )
+        form.add_error(None, str(message))
     elif isinstance(error, ValidationError):
         for message in error.messages:
             form.add_error(None, message)

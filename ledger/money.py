@@ -51,7 +51,13 @@ def round_money(
     """Round to the currency's minor unit with an explicit mode (half-up or half-even)."""
     if rounding not in ROUNDING_MODES:
         raise MoneyError(f"unknown rounding mode {rounding!r}; use half-up or half-even")
-    return as_decimal(value).quantize(quantum(currency), rounding=ROUNDING_MODES[rounding])
+    amount = as_decimal(value)
+    if not amount.is_finite():
+        raise MoneyError(f"not a finite amount: {value!r}")
+    try:
+        return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[rounding])
+    except InvalidOperation as exc:  # more digits than a Decimal context holds (1e999)
+        raise MoneyError(f"not an amount of money: {value!r}") from exc
 
 
 def to_cents(

@@ -133,7 +133,9 @@ def _amount(value) -> Decimal:
     try:
         return round_money(value)
     except (ValueError, InvalidOperation) as error:
-        raise exc.InvalidAmount(str(error)) from error
+        raise exc.InvalidAmount(
+            _("Dit is geen bedrag in euro en centen: %(value)s.") % {"value": str(value)[:40]}
+        ) from error
 
 
 def _positive(value) -> Decimal:

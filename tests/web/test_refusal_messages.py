@@ -1,0 +1,62 @@
+"""A refusal from the ledger reaches a user in the page's language, without account codes or
+idempotency keys; the technical reason goes to the log."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django import forms
+from django.utils import translation
+
+from fund import exceptions as fund_exc
+from fund.web import add_errors
+from ledger import exceptions as ledger_exc
+from loans import exceptions as loan_exc
+from loans.services import _amount
+
+
+class Empty(forms.Form):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("error", "dutch"),
+    [
+        (ledger_exc.ClosedPeriod("period 2025-01 is closed"), "afgesloten periode"),
+        (ledger_exc.InactiveAccount("account 1000 is inactive"), "niet meer in gebruik"),
+        (ledger_exc.InvalidText("description is 300 characters long"), "te lang"),
+        (ledger_exc.IdempotencyConflict("idempotency key 'once:x' was used"), "al verwerkt"),
+        (ledger_exc.AlreadyReversed("entry #4 has been reversed already"), "al teruggedraaid"),
+        (ledger_exc.UnbalancedEntry("debits and credits differ: EUR debit-credit=1"), "geweigerd"),
+    ],
+)
+def test_a_ledger_refusal_is_told_in_dutch_and_logged_in_full(error, dutch, caplog):
+    form = Empty({})
+    form.is_valid()
+    with translation.override("nl"), caplog.at_level(logging.WARNING, logger="fund.web"):
+        add_errors(form, error)
+    shown = " ".join(form.non_field_errors())
+    assert dutch in shown
+    assert str(error) not in shown
+    assert str(error) in caplog.text
+
+
+def test_a_ledger_refusal_in_english_on_request():
+    form = Empty({})
+    form.is_valid()
+    with translation.override("en"):
+        add_errors(form, ledger_exc.ClosedPeriod("period 2025-01 is closed"))
+    assert "closed period" in " ".join(form.non_field_errors())
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e999", "abc"])
+def test_an_amount_that_is_no_amount_is_refused_in_dutch(value):
+    with translation.override("nl"), pytest.raises(loan_exc.InvalidAmount) as refused:
+        _amount(value)
+    assert "geen bedrag in euro en centen" in str(refused.value)
+    from fund.services import _money
+
+    with translation.override("nl"), pytest.raises(fund_exc.InvalidAmount) as refused:
+        _money(value)
+    assert "geen bedrag in euro en centen" in str(refused.value)
