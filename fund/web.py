@@ -6,7 +6,6 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ledger import exceptions as ledger_exc
