@@ -126,19 +126,32 @@ class OnceKeyForm(forms.Form):
     second posting (docs/ledger.md, "Twice is once").
     """
 
-    once = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    once = forms.UUIDField(
+        widget=forms.HiddenInput,
+        initial=uuid.uuid4,
+        error_messages={
+            "required": _(
+                "Dit formulier is onvolledig verstuurd; controleer de gegevens en verstuur het "
+                "opnieuw."
+            ),
+            "invalid": _(
+                "Dit formulier is onvolledig verstuurd; controleer de gegevens en verstuur het "
+                "opnieuw."
+            ),
+        },
+    )
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and "once" in self._errors:
+            # The page is shown again with a fresh key, so the next submission can go through.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("once")] = str(uuid.uuid4())
 
     @property
     def once_key(self) -> str | None:
         once = self.cleaned_data.get("once")
         return f"once:{once}" if once else None
-
-
-class OptionalOnceKeyForm(OnceKeyForm):
-    """A one-time key that a page always sends, but a client may leave out (then the form
-    is simply not protected against a second submission)."""
-
-    once = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
 
 def date_field(label, **kwargs):
@@ -298,7 +311,7 @@ class InvestorForm(forms.ModelForm):
         return _normalize_iban(self.cleaned_data["iban"])
 
 
-class CommitmentForm(OptionalOnceKeyForm):
+class CommitmentForm(OnceKeyForm):
     investor = forms.ModelChoiceField(label=_("Investeerder"), queryset=Investor.objects.all())
     compartment = forms.ModelChoiceField(label=_("Compartiment"), queryset=None)
     amount = money_field(_("Toegezegd bedrag (€)"))
@@ -404,7 +417,7 @@ class ApplicationForm(forms.Form):
     )
 
 
-class ApplicationCreateForm(OptionalOnceKeyForm, ApplicationForm):
+class ApplicationCreateForm(OnceKeyForm, ApplicationForm):
     collective = forms.ModelChoiceField(
         label=_("Collectief"),
         queryset=Collective.objects.none(),
@@ -476,7 +489,7 @@ class GrantAwardForm(forms.Form):
     date = date_field(_("Datum toekenning"))
 
 
-class GrantPayForm(OptionalOnceKeyForm):
+class GrantPayForm(OnceKeyForm):
     amount = money_field(_("Bedrag (€)"))
     date = date_field(_("Betaaldatum"))
     description = forms.CharField(

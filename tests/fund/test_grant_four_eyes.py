@@ -3,6 +3,7 @@ booked only when a different manager of the fund approves it (issue #9)."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -157,7 +158,12 @@ def test_the_grant_page_offers_the_decision_to_a_second_manager_only(client, set
     client.force_login(team.manager)
     response = client.post(
         reverse("fund:grant_pay", kwargs={"number": grant.number}),
-        {"amount": "2.500,00", "date": f.DAY.isoformat(), "description": "Eerste tranche"},
+        {
+            "amount": "2.500,00",
+            "date": f.DAY.isoformat(),
+            "description": "Eerste tranche",
+            "once": str(uuid.uuid4()),
+        },
         follow=True,
     )
     payment = GrantPayment.objects.get(grant=grant)

@@ -10,6 +10,7 @@ the books must check out at every step.
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -82,6 +83,7 @@ def register_data() -> dict:
 
 def application_data(collective: Collective, fund) -> dict:
     return {
+        "once": str(uuid.uuid4()),
         "collective": str(collective.pk),
         "fund": str(fund.pk),
         "kind": "grant",
@@ -259,7 +261,12 @@ def test_a_grant_from_registration_to_settlement(client, pool):
     grant_number = {"number": grant.number}
     response = client.post(
         reverse("fund:grant_pay", kwargs=grant_number),
-        {"amount": "1000.00", "date": DAY.isoformat(), "description": "Eerste tranche"},
+        {
+            "amount": "1000.00",
+            "date": DAY.isoformat(),
+            "description": "Eerste tranche",
+            "once": str(uuid.uuid4()),
+        },
         follow=True,
     )
     text = page_text(response.content)

@@ -60,3 +60,30 @@ def test_an_amount_that_is_no_amount_is_refused_in_dutch(value):
     with translation.override("nl"), pytest.raises(fund_exc.InvalidAmount) as refused:
         _money(value)
     assert "geen bedrag in euro en centen" in str(refused.value)
+
+
+def test_a_money_form_sent_without_its_one_time_key_says_so_and_offers_a_fresh_one(client, world):
+    """A client that leaves out the hidden key is refused with a message it can act on,
+    and the form comes back with a new key, so the next submission goes through."""
+    from django.urls import reverse
+
+    from fund.models import Commitment, CompartmentKind
+
+    client.force_login(world.manager_a)
+    url = reverse("fund:commitment_create", kwargs={"slug": world.fund_a.slug})
+    data = {
+        "investor": world.investor.pk,
+        "compartment": world.fund_a.compartments.get(kind=CompartmentKind.GRANT).pk,
+        "amount": "1.000,00",
+        "date": "2026-11-28",
+    }
+    before = Commitment.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "onvolledig verstuurd" in response.content.decode()
+    fresh = response.context["form"]["once"].value()
+    assert fresh
+    assert Commitment.objects.count() == before
+    response = client.post(url, {**data, "once": fresh})
+    assert response.status_code == 302
+    assert Commitment.objects.count() == before + 1
