@@ -13,7 +13,7 @@ TEMPLATES = sorted(
     for p in (ROOT / app).rglob("templates/**/*.html")
 )
 # PDFs are laid out for A4 by WeasyPrint; they do not scroll.
-PRINT = re.compile(r"(pdf|print|statement)", re.I)
+PRINT = re.compile(r"(pdf|print)", re.I)
 
 
 def test_there_are_templates_to_check():
