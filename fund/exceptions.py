@@ -27,3 +27,11 @@ class InvalidAmount(FundError):
 
 class InvalidDate(FundError):
     """A date after today, the business date: money is booked on the day it moves."""
+
+
+class ConflictOfInterest(NotAllowed):
+    """The user is a contact of the collective (or a user of the investor) whose case it is."""
+
+
+class InvalidFile(FundError):
+    """An uploaded file whose content does not match its name."""

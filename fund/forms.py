@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ledger import clock
 from ledger.money import AmountSyntaxError, parse_amount
+from ledger.text import ascii_digits
 
 from .models import (
     ApplicationKind,
@@ -32,6 +33,7 @@ from .models import (
     Proposal,
 )
 from .services import COLLECTIVE_FIELDS
+from .uploads import content_problem
 
 SDG_FILE = Path(__file__).resolve().parent / "data" / "sdg.csv"
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
@@ -202,6 +204,9 @@ def _check_upload(upload) -> None:
             _("%(name)s is groter dan %(max)s.")
             % {"name": upload.name, "max": filesizeformat(MAX_ATTACHMENT_SIZE)}
         )
+    problem = content_problem(upload)
+    if problem:
+        raise forms.ValidationError(problem)
 
 
 class AttachmentForm(forms.Form):
@@ -347,6 +352,9 @@ class CollectiveForm(forms.ModelForm):
 
     def clean_iban(self):
         return _normalize_iban(self.cleaned_data["iban"])
+
+    def clean_kvk_number(self):
+        return ascii_digits(self.cleaned_data["kvk_number"])
 
 
 class CollectiveRegisterForm(CollectiveForm):

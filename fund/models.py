@@ -23,7 +23,13 @@ from ledger.models import Book
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "EUR"}
 
-kvk_validator = RegexValidator(r"^\d{8}$", _("Een KvK-nummer bestaat uit precies 8 cijfers."))
+kvk_validator = RegexValidator(r"^[0-9]{8}\Z", _("Een KvK-nummer bestaat uit precies 8 cijfers."))
+# Codes become ledger keys (party, contract): plain letters and digits that read the same to
+# every reader, no look-alike or invisible characters.
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z",
+    _("Een code bestaat uit letters en cijfers, eventueel met punt, streepje of liggend streepje."),
+)
 
 
 def validate_iban(value: str) -> None:
@@ -106,7 +112,7 @@ class InvestorKind(models.TextChoices):
 class Investor(models.Model):
     """A funder: puts capital into a compartment and receives statements."""
 
-    code = models.CharField(_("code"), max_length=20, unique=True)
+    code = models.CharField(_("code"), max_length=20, unique=True, validators=[code_validator])
     name = models.CharField(_("naam"), max_length=200)
     kind = models.CharField(_("soort"), max_length=20, choices=InvestorKind.choices)
     contact_name = models.CharField(_("contactpersoon"), max_length=200, blank=True)
@@ -201,7 +207,7 @@ class LegalForm(models.TextChoices):
 class Collective(models.Model):
     """A citizen collective. It may apply once a fund manager has verified it."""
 
-    code = models.CharField(_("code"), max_length=20, unique=True)
+    code = models.CharField(_("code"), max_length=20, unique=True, validators=[code_validator])
     name = models.CharField(_("naam"), max_length=200)
     kind = models.CharField(_("soort"), max_length=20, choices=CollectiveKind.choices)
     legal_form = models.CharField(_("rechtsvorm"), max_length=20, choices=LegalForm.choices)

@@ -22,8 +22,9 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
-from .models import Collective, Fund
+from .models import Collective, Fund, Investor
 
 MANAGER = "manager"
 MEMBER = "member"
@@ -91,6 +92,32 @@ def member_of(user, collective: Collective) -> bool:
     if not getattr(user, "is_authenticated", False) or MEMBER not in roles_of(user):
         return False
     return collective.members.filter(pk=user.pk).exists()
+
+
+def conflict_of_interest(
+    user, *, collective: Collective | None = None, investor: Investor | None = None
+) -> str | None:
+    """Why ``user`` may not act on the case of this collective or investor, or None.
+
+    Who is a contact of a collective, or a user of an investor, has an interest in the
+    outcome: they may not verify the collective, assess or decide its application, contract,
+    pay out, restructure or write off its loan, pay its grant, match receipts to it, or record
+    the investor's capital, even when they manage the fund (docs/permissions.md). The
+    services call this for every such step, and for both pairs of eyes.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if collective is not None and collective.members.filter(pk=user.pk).exists():
+        return _(
+            "Belangenverstrengeling: u bent contactpersoon van %(name)s en mag daarom niet over "
+            "zijn zaken beslissen; een andere beheerder van het fonds handelt dit af."
+        ) % {"name": collective.name}
+    if investor is not None and investor.users.filter(pk=user.pk).exists():
+        return _(
+            "Belangenverstrengeling: u hoort bij financier %(name)s en mag daarom zijn inleg "
+            "niet vastleggen; een andere beheerder van het fonds handelt dit af."
+        ) % {"name": investor.name}
+    return None
 
 
 def require_write(user) -> None:

@@ -18,6 +18,7 @@ from djmoney.money import Money
 from ledger import chart, clock
 from ledger.money import MoneyError, round_money, to_cents
 from ledger.services import Cr, Dr, audit_record, book_create, entry_post
+from ledger.text import ascii_digits
 
 from . import exceptions as exc
 from .models import (
@@ -40,7 +41,9 @@ from .models import (
     PaymentState,
     Proposal,
 )
+from .permissions import conflict_of_interest
 from .selectors import compartment_position
+from .uploads import content_problem
 
 EUR = "EUR"
 
@@ -110,6 +113,14 @@ def _require_member(user, collective: Collective) -> None:
         raise exc.NotAllowed(
             _("Alleen een contactpersoon van %(collective)s mag dit.") % {"collective": collective}
         )
+
+
+def _require_independent(user, *, collective=None, investor=None) -> None:
+    """Refuse a step on the case of a collective or investor the user belongs to (the rule:
+    :func:`fund.permissions.conflict_of_interest`)."""
+    reason = conflict_of_interest(user, collective=collective, investor=investor)
+    if reason:
+        raise exc.ConflictOfInterest(reason)
 
 
 def _require_any_manager(user) -> None:
@@ -210,6 +221,7 @@ def commitment_create(
     """An investor's promise of capital. ``idempotency_key`` (the form's one-time key) makes a
     second identical call return the first commitment."""
     _require_manager(created_by, compartment.fund)
+    _require_independent(created_by, investor=investor)
     money = _positive(amount)
     compartment = Compartment.objects.select_for_update().get(pk=compartment.pk)
     earlier = once_replay(
@@ -265,6 +277,7 @@ def contribution_record(
     )
     fund = commitment.compartment.fund
     _require_manager(created_by, fund)
+    _require_independent(created_by, investor=commitment.investor)
     not_after_today(date)
     money = _positive(amount)
     earlier = once_replay(
@@ -344,6 +357,7 @@ def collective_register(*, registered_by, member=None, **fields) -> Collective:
     year = clock.today().year
     code = number_next(prefix="C", year=year)
     fields["iban"] = fields.get("iban", "").replace(" ", "").upper()
+    fields["kvk_number"] = ascii_digits(fields.get("kvk_number", ""))
     collective = Collective(code=code, **fields)
     collective.full_clean()
     collective.save()
@@ -364,6 +378,8 @@ IDENTITY_FIELDS = ("iban", "kvk_number", "legal_form", "name")
 @transaction.atomic
 def collective_update(*, collective: Collective, changed_by, **fields) -> Collective:
     collective = Collective.objects.select_for_update().get(pk=collective.pk)
+    if "kvk_number" in fields:
+        fields["kvk_number"] = ascii_digits(fields["kvk_number"] or "")
     manager = bool(changed_by.managed_funds.exists())
     if not manager:
         _require_member(changed_by, collective)
@@ -399,6 +415,7 @@ def collective_verify(*, collective: Collective, verified_by) -> Collective:
     """A fund manager confirms the collective's identity (KvK, IBAN); then it may apply."""
     if not verified_by.managed_funds.exists():
         raise exc.NotAllowed(_("Alleen een fondsbeheerder mag een collectief verifiëren."))
+    _require_independent(verified_by, collective=collective)
     collective = Collective.objects.select_for_update().get(pk=collective.pk)
     if collective.is_verified:
         raise exc.InvalidTransition(_("Dit collectief is al geverifieerd."))
@@ -571,6 +588,9 @@ def attachment_add(
     _require_member(uploaded_by, application.collective)
     if application.state != ApplicationState.DRAFT:
         raise exc.InvalidTransition(_("Bijlagen kunnen alleen bij een concept worden toegevoegd."))
+    problem = content_problem(file)
+    if problem:
+        raise exc.InvalidFile(problem)
     attachment = Attachment.objects.create(
         application=application, file=file, description=description, uploaded_by=uploaded_by
     )
@@ -627,6 +647,7 @@ def application_start_review(*, application: Application, assessor) -> Applicati
     """Submitted to in review; ``assessor`` (a manager of the fund) takes it on."""
     application = _locked_application(application)
     _require_manager(assessor, application.fund)
+    _require_independent(assessor, collective=application.collective)
     _require_state(application, ApplicationState.SUBMITTED)
     before = _snapshot(application, APPLICATION_FIELDS)
     application.state = ApplicationState.IN_REVIEW
@@ -649,6 +670,7 @@ def application_assess(
     """First pair of eyes: the assessment and a proposal (approve with an amount, or reject)."""
     application = _locked_application(application)
     _require_manager(assessor, application.fund)
+    _require_independent(assessor, collective=application.collective)
     _require_state(application, ApplicationState.IN_REVIEW)
     if application.decided_by_id:
         raise exc.InvalidTransition(_("Over deze aanvraag is al besloten."))
@@ -703,6 +725,7 @@ def application_decide(
     """
     fund = application.fund
     _require_manager(decided_by, fund)
+    _require_independent(decided_by, collective=application.collective)
     kind = (
         CompartmentKind.GRANT
         if application.kind == ApplicationKind.GRANT
@@ -807,6 +830,7 @@ def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
     The reservation moves from the application into the payable account.
     """
     _require_manager(awarded_by, application.fund)
+    _require_independent(awarded_by, collective=application.collective)
     not_after_today(date)
     _grant_compartment(application.fund)
     application = _locked_application(application)
@@ -889,6 +913,7 @@ def grant_payment_propose(
     paid, so proposals together never exceed the award. ``idempotency_key`` (the form's
     one-time key) makes a second identical call return the first proposal."""
     _require_manager(proposed_by, grant.fund)
+    _require_independent(proposed_by, collective=grant.collective)
     not_after_today(date)
     money = _positive(amount)
     compartment = _grant_compartment(grant.fund)
@@ -952,6 +977,7 @@ def grant_payment_decide(
     booked). The same decision sent twice by the same manager returns the first."""
     grant = payment.grant
     _require_manager(decided_by, grant.fund)
+    _require_independent(decided_by, collective=grant.collective)
     compartment = _grant_compartment(grant.fund)
     grant = _locked_grant(grant)
     payment = GrantPayment.objects.select_for_update().get(pk=payment.pk)
@@ -1028,6 +1054,7 @@ def grant_settle(*, grant: Grant, returned, date: Date, settled_by) -> Grant:
     """Settle: release what was awarded and not paid (Dr 2000 / Cr 5000) and book money the
     collective returned unused (Dr 1010 / Cr 5000)."""
     _require_manager(settled_by, grant.fund)
+    _require_independent(settled_by, collective=grant.collective)
     not_after_today(date)
     _grant_compartment(grant.fund)
     grant = _locked_grant(grant)

@@ -32,6 +32,7 @@ from .models import (
     Period,
     SubledgerKind,
 )
+from .text import hidden_character
 
 __all__ = [
     "Line",
@@ -188,6 +189,18 @@ def _check_text(spec: EntrySpec) -> None:
             raise exc.InvalidText(f"{name} is {len(value)} characters long; at most {limit}")
         if "\x00" in value:
             raise exc.InvalidText(f"{name} holds a NUL character")
+        if name in _KEY_TEXT and value:
+            hidden = hidden_character(value)
+            if hidden is not None:
+                raise exc.InvalidText(
+                    f"{name} holds the invisible character U+{ord(hidden):04X}; a ledger key "
+                    "must read the same to every reader"
+                )
+
+
+# Keys that select sub-ledgers and replays: a right-to-left override or a zero-width space
+# would make two keys look alike, or one look like another (docs/ledger.md).
+_KEY_TEXT = frozenset({"contract", "party", "idempotency_key", "source_ref", "source_id"})
 
 
 def _check_amounts(spec: EntrySpec) -> None:

@@ -35,3 +35,7 @@ class ScheduleConflict(LoanError):
 
 class InvalidDate(LoanError):
     """A date after today (the business date), or a reversal dated before what it reverses."""
+
+
+class ConflictOfInterest(NotAllowed):
+    """The user is a contact of the collective (or a user of the investor) whose case it is."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fund.models import Application, Collective, Fund
+from fund.models import Application, Collective, Fund, code_validator
 from ledger import clock
 
 from .allocation import Component
@@ -25,6 +25,8 @@ from .schedule import DayCount, Frequency, GraceInterest, InterestMethod, Method
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 9, "decimal_places": 6}
+PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+MAX_TERM_MONTHS = 600  # 50 years; SVn's longest municipal loans run 30
 ZERO = Decimal("0.00")
 
 
@@ -41,11 +43,16 @@ class LoanProduct(models.Model):
     """A fund's loan product: the defaults and limits of its contracts."""
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="loan_products")
-    code = models.CharField(_("code"), max_length=20)
+    code = models.CharField(_("code"), max_length=20, validators=[code_validator])
     name = models.CharField(_("naam"), max_length=200)
-    annual_rate = models.DecimalField(_("rente (% per jaar)"), **RATE)
-    max_term_months = models.PositiveSmallIntegerField(_("maximale looptijd (maanden)"))
-    max_amount = models.DecimalField(_("maximaal bedrag"), **AMOUNT)
+    annual_rate = models.DecimalField(_("rente (% per jaar)"), validators=PERCENT, **RATE)
+    max_term_months = models.PositiveSmallIntegerField(
+        _("maximale looptijd (maanden)"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TERM_MONTHS)],
+    )
+    max_amount = models.DecimalField(
+        _("maximaal bedrag"), validators=[MinValueValidator(Decimal("0.01"))], **AMOUNT
+    )
     method = models.CharField(_("aflosmethode"), max_length=10, choices=_choices(Method))
     frequency = models.CharField(_("betaalfrequentie"), max_length=12, choices=_choices(Frequency))
     interest = models.CharField(
@@ -60,20 +67,31 @@ class LoanProduct(models.Model):
         choices=_choices(DayCount),
         default=DayCount.THIRTY_E_360.value,
     )
-    grace_principal = models.PositiveSmallIntegerField(_("aflossingsvrije termijnen"), default=0)
-    grace_full = models.PositiveSmallIntegerField(_("betalingsvrije termijnen"), default=0)
+    grace_principal = models.PositiveSmallIntegerField(
+        _("aflossingsvrije termijnen"), default=0, validators=[MaxValueValidator(MAX_TERM_MONTHS)]
+    )
+    grace_full = models.PositiveSmallIntegerField(
+        _("betalingsvrije termijnen"), default=0, validators=[MaxValueValidator(MAX_TERM_MONTHS)]
+    )
     grace_interest = models.CharField(
         _("rente in betalingsvrije termijnen"),
         max_length=12,
         choices=_choices(GraceInterest),
         blank=True,
     )
-    decimals = models.PositiveSmallIntegerField(_("decimalen"), default=2)
+    # The engine rounds instalments to whole euros or to cents (docs/schedule.md).
+    decimals = models.PositiveSmallIntegerField(
+        _("decimalen"), default=2, choices=[(0, "0"), (2, "2")]
+    )
     rounding = models.CharField(
         _("afronding"), max_length=10, choices=_choices(Rounding), default=Rounding.HALF_UP.value
     )
     instalment_multiple = models.DecimalField(
-        _("termijnbedrag afronden op"), null=True, blank=True, **AMOUNT
+        _("termijnbedrag afronden op"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        **AMOUNT,
     )
     allocation_order = models.CharField(
         _("toerekeningsvolgorde"), max_length=40, default="fee,interest,principal"
@@ -85,10 +103,13 @@ class LoanProduct(models.Model):
         default=AllocationMode.COMPONENT,
     )
     success_premium_pct = models.DecimalField(
-        _("succespremie (% van de hoofdsom)"), default=Decimal("0"), **RATE
+        _("succespremie (% van de hoofdsom)"), default=Decimal("0"), validators=PERCENT, **RATE
     )
     penalty_rate = models.DecimalField(
-        _("boeterente op achterstand (% per jaar)"), default=Decimal("0"), **RATE
+        _("boeterente op achterstand (% per jaar)"),
+        default=Decimal("0"),
+        validators=PERCENT,
+        **RATE,
     )
     is_active = models.BooleanField(_("actief"), default=True)
 
@@ -98,6 +119,16 @@ class LoanProduct(models.Model):
         ordering = ["fund", "code"]
         constraints = [
             models.UniqueConstraint(fields=["fund", "code"], name="loans_product_code_unique"),
+            models.CheckConstraint(
+                condition=Q(annual_rate__gte=0, annual_rate__lte=100)
+                & Q(success_premium_pct__gte=0, success_premium_pct__lte=100)
+                & Q(penalty_rate__gte=0, penalty_rate__lte=100)
+                & Q(max_term_months__gte=1, max_term_months__lte=MAX_TERM_MONTHS)
+                & Q(max_amount__gt=0)
+                & Q(decimals__in=[0, 2])
+                & (Q(instalment_multiple__isnull=True) | Q(instalment_multiple__gt=0)),
+                name="loans_product_bounds",
+            ),
         ]
 
     def __str__(self) -> str:

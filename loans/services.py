@@ -56,6 +56,7 @@ from fund.models import (
     CompartmentKind,
     Fund,
 )
+from fund.permissions import conflict_of_interest
 from fund.selectors import compartment_position
 from fund.services import (
     application_commitment_use,
@@ -77,6 +78,7 @@ from ledger.services import (
     entry_post,
     entry_reverse,
 )
+from ledger.text import visible_text
 
 from . import exceptions as exc
 from .allocation import AllocationError, Component, OpenItem, allocate, parse_order
@@ -166,6 +168,14 @@ def _not_after_today(day: Date) -> None:
 def _require_manager(user, fund: Fund) -> None:
     if not is_fund_manager(user, fund):
         raise exc.NotAllowed(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
+
+
+def _require_independent(user, *, collective=None, investor=None) -> None:
+    """Refuse a step on the case of a collective or investor the user belongs to (the rule:
+    :func:`fund.permissions.conflict_of_interest`)."""
+    reason = conflict_of_interest(user, collective=collective, investor=investor)
+    if reason:
+        raise exc.ConflictOfInterest(reason)
 
 
 def _keys(loan: Loan) -> dict:
@@ -436,6 +446,7 @@ def loan_contract(
     below the approval releases the rest of the reservation. Nothing is posted yet.
     """
     _require_manager(contracted_by, application.fund)
+    _require_independent(contracted_by, collective=application.collective)
     _not_after_today(date)
     _lock_compartment(application.fund_id)
     application = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
@@ -700,6 +711,7 @@ def tranche_propose(
     is neither in the future nor before the contract or the previous tranche.
     """
     _require_manager(proposed_by, loan.fund)
+    _require_independent(proposed_by, collective=loan.collective)
     _not_after_today(date)
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
@@ -1623,7 +1635,7 @@ def receipt_record_unmatched(
     _lock_compartment(fund.pk)
     money = _positive(amount)
     # The payer is the sub-ledger key of 1900, which holds 40 characters (a long name is cut).
-    payer = (payer_reference or "onbekend").strip()[:40]
+    payer = visible_text(payer_reference).strip()[:40] or "onbekend"
     cents = _cents(money)
     entry = entry_post(
         book=fund.book,
@@ -1662,6 +1674,7 @@ def receipt_match(
     """Match a suspense receipt to a loan: a repayment at the receipt's value date, posted
     Dr 1900 (party = payer) / Cr 1220, 1210, 1200. Reversing it puts the money back in 1900."""
     _require_manager(matched_by, loan.fund)
+    _require_independent(matched_by, collective=loan.collective)
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
     receipt = UnmatchedReceipt.objects.select_for_update(of=("self",)).get(pk=receipt.pk)
@@ -1731,6 +1744,8 @@ def receipt_disposal_propose(
     _no_disposal(receipt)
     if kind not in DisposalKind.values:
         raise exc.InvalidTransition(f"not a disposal: {kind!r}")
+    if commitment is not None:
+        _require_independent(proposed_by, investor=commitment.investor)
     if not reason.strip():
         raise exc.InvalidTransition(_("Motiveer het voorstel."))
     fields: dict = {}
@@ -1803,6 +1818,8 @@ def receipt_disposal_decide(
     disposal.decision_reason = reason.strip()
     if approve and receipt.repayment_id:
         raise exc.InvalidTransition(_("Deze ontvangst is intussen aan een lening toegewezen."))
+    if disposal.commitment_id:
+        _require_independent(decided_by, investor=disposal.commitment.investor)
     if approve and disposal.kind == DisposalKind.REFUND:
         cents = _cents(receipt.amount)
         disposal.entry = entry_post(
@@ -2122,6 +2139,7 @@ def loan_change_propose(
     (``amount`` of principal not yet due, or everything when ``amount`` is None;
     ``include_interest`` writes off the unpaid interest too), or a conversion to a grant."""
     _require_manager(proposed_by, loan.fund)
+    _require_independent(proposed_by, collective=loan.collective)
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
     if loan.state not in SERVICED_STATES:
@@ -2151,6 +2169,16 @@ def loan_change_propose(
                 "include_interest": include_interest,
             }
         )
+        if amount is not None:
+            ahead = loan_status(loan).scheduled_balance(effective_date)
+            if Decimal(params["amount"]) >= ahead:
+                raise exc.InvalidAmount(
+                    _(
+                        "Een gedeeltelijke afschrijving moet kleiner zijn dan de nog niet "
+                        "vervallen hoofdsom (%(ahead)s); schrijf anders alles af."
+                    )
+                    % {"ahead": _eur(ahead)}
+                )
     change = LoanChange.objects.create(
         loan=loan,
         kind=kind,
@@ -2179,6 +2207,7 @@ def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason:
     in this transaction) or rejects it."""
     loan = change.loan
     _require_manager(decided_by, loan.fund)
+    _require_independent(decided_by, collective=loan.collective)
     _lock_compartment(loan.fund_id)
     loan = _lock_loan(loan)
     change = LoanChange.objects.select_for_update(of=("self",)).get(pk=change.pk)
