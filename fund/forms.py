@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 import uuid
 from decimal import Decimal
 from functools import lru_cache
@@ -107,6 +108,56 @@ class AmountField(forms.DecimalField):
             return parse_amount(str(value), get_language() or "nl", self.decimal_places or 2)
         except AmountSyntaxError as error:
             raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class DecimalInput(forms.TextInput):
+    """A text box for a rate or a measure (``2,5`` in Dutch, ``2.5`` in English).
+
+    Not ``<input type=number>``: a Dutch browser turned ``2,5`` into 25 there without a word.
+    """
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            text = format(value.normalize(), "f")
+            return text.replace(".", ",") if (get_language() or "nl")[:2] == "nl" else text
+        return super().format_value(value)
+
+
+class DecimalTextField(forms.DecimalField):
+    """A rate or a measure as people type it: one decimal separator, a comma or a point (no
+    thousands grouping: ``2,5`` and ``2.5`` are both two and a half; ``1.000`` is refused as
+    ambiguous); a trailing ``%`` is allowed. More decimals than the field keeps are refused."""
+
+    widget = DecimalInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        text = str(value).strip().removesuffix("%").strip().replace("\u00a0", "")
+        if text.count(",") + text.count(".") > 1:
+            raise forms.ValidationError(
+                _("Typ één decimaalteken, bijvoorbeeld 2,5."), code="invalid"
+            )
+        text = text.replace(",", ".")
+        digits = text.lstrip("+-")
+        if not digits or not all(c.isdigit() or c == "." for c in digits) or digits == ".":
+            raise forms.ValidationError(
+                _("Dit is geen getal; typ bijvoorbeeld 2,5."), code="invalid"
+            )
+        digits = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in digits)
+        number = Decimal(("-" if text.startswith("-") else "") + digits)
+        places = -number.as_tuple().exponent if number.as_tuple().exponent < 0 else 0
+        if self.decimal_places is not None and places > self.decimal_places:
+            raise forms.ValidationError(
+                _("Hoogstens %(n)d cijfers achter de komma.") % {"n": self.decimal_places},
+                code="invalid",
+            )
+        return number
 
 
 def money_field(label, *, required: bool = True, min_value: str = "0.01", **kwargs):
@@ -416,7 +467,7 @@ class ApplicationForm(forms.Form):
     )
     kwh_per_year = forms.IntegerField(label=_("kWh per jaar"), required=False, min_value=0)
     volunteers = forms.IntegerField(label=_("Vrijwilligers"), required=False, min_value=0)
-    co2_tonnes_per_year = forms.DecimalField(
+    co2_tonnes_per_year = DecimalTextField(
         label=_("CO₂-reductie (ton per jaar)"),
         required=False,
         min_value=0,

@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from fund.forms import (
     ALL,
+    AmountField,
     DateInput,
+    DecimalTextField,
     FundFilterForm,
     OnceKeyForm,
     date_field,
@@ -74,14 +76,13 @@ def plain_rate(rate: Decimal) -> Decimal:
 
 
 def rate_field(label, *, required: bool = True, **kwargs):
-    return forms.DecimalField(
+    return DecimalTextField(
         label=label,
         max_digits=9,
         decimal_places=6,
         min_value=Decimal("0"),
         max_value=Decimal("100"),
         required=required,
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
         **kwargs,
     )
 
@@ -494,6 +495,13 @@ class LoanProductForm(forms.ModelForm):
             "grace_interest": _(
                 "Alleen bij betalingsvrije termijnen: rente bijschrijven of uitstellen."
             ),
+        }
+        field_classes = {
+            "annual_rate": DecimalTextField,
+            "success_premium_pct": DecimalTextField,
+            "penalty_rate": DecimalTextField,
+            "max_amount": AmountField,
+            "instalment_multiple": AmountField,
         }
 
     def __init__(self, *args, **kwargs):

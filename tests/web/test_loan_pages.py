@@ -441,7 +441,7 @@ def test_contract_and_disburse_through_the_forms(client, lw):
         "principal": "5000.00",
         "periods": "",
         "first_due": "",
-        "annual_rate": "5.5",
+        "annual_rate": "5,5",  # Dutch, as a treasurer types it
         "method": "linear",
         "frequency": "monthly",
         "interest": "period",
