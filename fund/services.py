@@ -17,7 +17,7 @@ from djmoney.money import Money
 
 from ledger import chart, clock
 from ledger.money import MoneyError, round_money, to_cents
-from ledger.services import Cr, Dr, audit_record, book_create, entry_post
+from ledger.services import EARLIEST_DATE, Cr, Dr, audit_record, book_create, entry_post
 from ledger.text import ascii_digits
 
 from . import exceptions as exc
@@ -132,6 +132,14 @@ def not_after_today(day: Date, refusal=exc.InvalidDate) -> None:
     """Nothing is booked after the business date (docs/ledger.md, "The business date"):
     money that has not moved yet is booked on the day it does. Refused with ``refusal``."""
     today = clock.today()
+    if day < EARLIEST_DATE:
+        raise refusal(
+            _("%(date)s ligt vóór %(earliest)s; controleer het jaartal.")
+            % {
+                "date": date_format(day, "SHORT_DATE_FORMAT"),
+                "earliest": date_format(EARLIEST_DATE, "SHORT_DATE_FORMAT"),
+            }
+        )
     if day > today:
         raise refusal(
             _("%(date)s ligt na vandaag (%(today)s); boek dit op of na de dag zelf.")

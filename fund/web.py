@@ -32,6 +32,9 @@ LEDGER_REFUSALS = {
         "Dit formulier is al verwerkt met andere gegevens; open het opnieuw."
     ),
     ledger_exc.AlreadyReversed: gettext_lazy("Deze boeking is al teruggedraaid."),
+    ledger_exc.DateOutOfRange: gettext_lazy(
+        "Deze datum ligt te ver terug; controleer het jaartal."
+    ),
 }
 LEDGER_REFUSAL = gettext_lazy(
     "De boeking is geweigerd en er is niets vastgelegd; de technische reden staat in het "

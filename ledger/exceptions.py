@@ -56,3 +56,7 @@ class AlreadyReversed(LedgerError):
 
 class PeriodError(LedgerError):
     """A period that overlaps another, or a close that is not allowed."""
+
+
+class DateOutOfRange(LedgerError):
+    """An entry dated before the ledger's earliest date (a typing error, not history)."""

@@ -7,6 +7,7 @@ number of cents unless the caller names a rounding mode.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.formats import number_format
@@ -128,12 +129,14 @@ def parse_amount(text: str, language: str = "nl", decimals: int = 2) -> Decimal:
     decimal_sep, group_sep = _SEPARATORS.get((language or "nl")[:2], _SEPARATORS["nl"])
     raw = str(text).strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
     raw = raw.replace("\u2009", "").replace("'", "")
+    # Digits of any script as ASCII (a full-width ５ is a 5); a superscript ² is no digit.
+    raw = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in raw)
     sign = ""
     if raw and raw[0] in "+-":
         sign, raw = ("-" if raw[0] == "-" else ""), raw[1:]
     if not raw:
         raise AmountSyntaxError(_("Vul een bedrag in."))
-    if not all(ch.isdigit() or ch in ".," for ch in raw) or not any(ch.isdigit() for ch in raw):
+    if not all(ch in "0123456789.," for ch in raw) or not any(ch in "0123456789" for ch in raw):
         raise AmountSyntaxError(_("Dit is geen bedrag; typ bijvoorbeeld 1.234,56."))
     dots, commas = raw.count("."), raw.count(",")
     whole, fraction = raw, ""
@@ -177,4 +180,11 @@ def parse_amount(text: str, language: str = "nl", decimals: int = 2) -> Decimal:
         raise AmountSyntaxError(
             _("Een bedrag heeft ten hoogste %(n)d cijfers achter de komma.") % {"n": decimals}
         )
+    if len((whole or "0").lstrip("0")) > MAX_WHOLE_DIGITS:
+        raise AmountSyntaxError(_("Dit bedrag is te groot om te boeken."))
     return Decimal(f"{sign}{whole or '0'}.{fraction or '0'}").quantize(Decimal(1).scaleb(-decimals))
+
+
+# Ten trillion: the ledger's own limit per line (ledger.services.MAX_LINE_CENTS) is 10**15
+# cents; an amount with more digits is no amount any fund holds, and would not fit a Decimal.
+MAX_WHOLE_DIGITS = 13

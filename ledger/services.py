@@ -284,6 +284,11 @@ class _AccountChanged(Exception):
     """The posting function found an account that is no longer what the service read."""
 
 
+# No fund of this kind keeps books from before this date; an entry dated earlier is a typing
+# error (year 1, 1900), not history (docs/ledger.md, "The business date").
+EARLIEST_DATE = Date(2000, 1, 1)
+
+
 def _prepare(
     book: Book,
     spec: EntrySpec,
@@ -292,6 +297,10 @@ def _prepare(
 ) -> _Prepared:
     _check_amounts(spec)
     _check_text(spec)
+    if isinstance(spec.date, Date) and spec.date < EARLIEST_DATE:
+        raise exc.DateOutOfRange(
+            f"entry dated {spec.date!r}; the ledger takes dates from {EARLIEST_DATE:%d-%m-%Y}"
+        )
     prepared = _Prepared(spec=spec)
     totals: dict[str, int] = defaultdict(int)
     for line in spec.lines:

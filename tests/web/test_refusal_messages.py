@@ -87,3 +87,32 @@ def test_a_money_form_sent_without_its_one_time_key_says_so_and_offers_a_fresh_o
     response = client.post(url, {**data, "once": fresh})
     assert response.status_code == 302
     assert Commitment.objects.count() == before + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-05-01", "1999-12-31"])
+def test_a_date_before_2000_is_a_typing_error_not_history(day):
+    from datetime import date
+
+    from ledger.services import Cr, Dr, entry_post
+    from tests.loans.test_loan_helpers import funded_team
+
+    team = funded_team()
+    with pytest.raises(ledger_exc.DateOutOfRange):
+        entry_post(
+            book=team.fund.book,
+            date=date.fromisoformat(day),
+            description="test",
+            lines=[Dr("1000", 100), Cr("3000", 100, party="X")],
+            source_type="test",
+        )
+    commitment = team.fund.compartments.get(kind="revolving").commitments.first()
+    from fund import services as fs
+
+    with translation.override("nl"), pytest.raises(fund_exc.InvalidDate, match="jaartal"):
+        fs.contribution_record(
+            commitment=commitment,
+            amount="1.00",
+            date=date.fromisoformat(day),
+            created_by=team.manager,
+        )
