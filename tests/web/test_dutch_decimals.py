@@ -18,7 +18,14 @@ class RateForm(forms.Form):
 
 @pytest.mark.parametrize(
     ("typed", "value"),
-    [("2,5", "2.5"), ("2.5", "2.5"), ("2,50 %", "2.50"), ("0", "0"), ("100", "100"), ("٢,٥", "2.5")],
+    [
+        ("2,5", "2.5"),
+        ("2.5", "2.5"),
+        ("2,50 %", "2.50"),
+        ("0", "0"),
+        ("100", "100"),
+        ("٢,٥", "2.5"),
+    ],
 )
 def test_a_rate_typed_with_a_comma_or_a_point(typed, value):
     with translation.override("nl"):
