@@ -1799,6 +1799,10 @@ def receipt_disposal_decide(
     receipt = UnmatchedReceipt.objects.select_for_update(of=("self",)).get(pk=receipt.pk)
     disposal = ReceiptDisposal.objects.select_for_update(of=("self",)).get(pk=disposal.pk)
     if disposal.state != ChangeState.PROPOSED:
+        outcome = ChangeState.EXECUTED if approve else ChangeState.REJECTED
+        if disposal.state == outcome and disposal.decided_by_id == decided_by.pk:
+            disposal.once_replayed = True  # the same decision sent twice: the first result
+            return disposal
         raise exc.InvalidTransition(_("Over dit voorstel is al besloten."))
     if disposal.proposed_by_id == decided_by.pk:
         raise exc.FourEyesViolation(
@@ -2212,6 +2216,10 @@ def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason:
     loan = _lock_loan(loan)
     change = LoanChange.objects.select_for_update(of=("self",)).get(pk=change.pk)
     if change.state != ChangeState.PROPOSED:
+        outcome = ChangeState.EXECUTED if approve else ChangeState.REJECTED
+        if change.state == outcome and change.decided_by_id == decided_by.pk:
+            change.once_replayed = True  # the same decision sent twice: the first result
+            return change
         raise exc.InvalidTransition(_("Over dit voorstel is al besloten."))
     if change.proposed_by_id == decided_by.pk:
         raise exc.FourEyesViolation(

@@ -596,8 +596,10 @@ def loan_change_decide(request, pk):
     if change.state != ChangeState.PROPOSED:
         messages.info(request, _("Over dit voorstel is al besloten."))
         return redirect("loans:loan_detail", number=loan.number)
-    form = ChangeDecideForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    own = change.proposed_by_id == request.user.pk
+    # The proposer is not offered the decision (four eyes); the page says who decides.
+    form = None if own else ChangeDecideForm(request.POST or None)
+    if form is not None and request.method == "POST" and form.is_valid():
         approve = form.cleaned_data["decision"] == ChangeDecideForm.APPROVE
         done = call_service(
             form,
@@ -621,7 +623,9 @@ def loan_change_decide(request, pk):
         _("Besluiten over voorstel"),
         change=change,
         params=_param_rows(change),
-        own_proposal=change.proposed_by_id == request.user.pk,
+        own_proposal=own,
+        tranche=change.kind == ChangeKind.DISBURSEMENT,
+        days_back=(clock.today() - change.effective_date).days,
         position=selectors.loan_position(loan=loan, as_of=clock.today()),
     )
 

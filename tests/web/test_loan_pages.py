@@ -549,7 +549,8 @@ def test_change_proposal_and_decision_with_four_eyes(client, lw):
     assert "Vier ogen: u heeft dit voorstel gedaan" in page_text(page.content)
     response = client.post(decide, {"decision": "approve", "reason": "Eens."})
     assert response.status_code == 200
-    assert "mag het niet zelf goedkeuren" in page_text(response.content)
+    # Not offered, and a POST anyway changes nothing: the page says who decides.
+    assert "Een andere fondsbeheerder van dit fonds besluit erover" in page_text(response.content)
     assert LoanChange.objects.get(pk=lw.change.pk).state == ChangeState.PROPOSED
 
     client.force_login(w.manager_a2)
@@ -785,3 +786,25 @@ def test_only_a_manager_of_the_fund_defines_products(client, lw):
         response = client.post(url("loans:product_create", lw), data)
         assert response.status_code in (403, 404)
     assert not LoanProduct.objects.filter(code="X").exists()
+
+
+def test_the_proposer_is_not_offered_the_decision_and_a_repeated_decision_is_the_first(client, lw):
+    w = lw.world
+    decide_url = url("loans:loan_change_decide", lw)
+    client.force_login(w.manager_a)  # proposed the restructuring
+    page = client.get(decide_url)
+    text = page_text(page.content)
+    assert page.context["form"] is None
+    assert "u heeft dit voorstel gedaan" in text and 'name="decision"' not in page.content.decode()
+    client.post(decide_url, {"decision": "approve", "reason": "zelf"})
+    assert LoanChange.objects.get(pk=lw.change.pk).state == ChangeState.PROPOSED
+    # The second manager's decision, sent twice (a double click racing past the page): the
+    # second call returns the first outcome instead of an error.
+    change = services.loan_change_decide(
+        change=lw.change, decided_by=w.manager_a2, approve=False, reason="Nog niet nodig."
+    )
+    again = services.loan_change_decide(
+        change=lw.change, decided_by=w.manager_a2, approve=False, reason="Nog niet nodig."
+    )
+    assert again.pk == change.pk and again.once_replayed
+    assert again.state == ChangeState.REJECTED
