@@ -73,7 +73,7 @@ class AccessAdmin(admin.ModelAdmin):
 
 class CompartmentInline(ReadOnlyInline):
     model = Compartment
-    fields = ("kind",)
+    fields = ("kind", "iban")
     readonly_fields = fields
 
 
@@ -87,8 +87,11 @@ class FundAdmin(AccessAdmin):
 
 
 @admin.register(Compartment)
-class CompartmentAdmin(ReadOnlyAdmin):
-    list_display = ("fund", "kind")
+class CompartmentAdmin(AccessAdmin):
+    """Only the bank account can be set here (collectives repay to the revolving one)."""
+
+    access_field = "iban"
+    list_display = ("fund", "kind", "iban")
     list_filter = ("fund", "kind")
 
 

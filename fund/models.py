@@ -78,6 +78,9 @@ class Compartment(models.Model):
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="compartments")
     kind = models.CharField(_("soort"), max_length=10, choices=CompartmentKind.choices)
+    # The real bank account behind 1000 (revolving) or 1010 (grants): collectives repay to
+    # the revolving one, payouts leave from it.
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
 
     class Meta:
         verbose_name = _("compartiment")
@@ -89,6 +92,13 @@ class Compartment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fund} – {self.get_kind_display()}"
+
+    @property
+    def iban_display(self) -> str:
+        try:
+            return IBAN(self.iban).formatted if self.iban else ""
+        except ValueError:
+            return self.iban
 
     @property
     def bank_account(self) -> str:

@@ -38,8 +38,8 @@ from ledger import clock
 from ledger import selectors as ledger_selectors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.money import from_cents
-from loans.models import ChangeState, LoanChange, ReceiptDisposal
-from loans.selectors import contract_balances, loans_for
+from loans.models import SERVICED_STATES, ChangeState, LoanChange, ReceiptDisposal
+from loans.selectors import contract_balances, loan_position, loans_for
 
 from . import access
 
@@ -348,7 +348,18 @@ def _member_dashboard(user) -> dict:
         "collectives": _with_urls(collectives),
         "applications": _with_urls(applications),
         "grants": _with_urls(grants),
-        "loans": [{"loan": loan, **balances[(loan.fund.book_id, loan.number)]} for loan in loans],
+        # A collective has a handful of loans: its arrears are computed live, as on the loan
+        # page, not taken from the last day-end run.
+        "loans": [
+            {
+                "loan": loan,
+                "days_past_due": loan_position(loan=loan, as_of=clock.today()).days_past_due
+                if loan.state in SERVICED_STATES
+                else 0,
+                **balances[(loan.fund.book_id, loan.number)],
+            }
+            for loan in loans
+        ],
     }
 
 

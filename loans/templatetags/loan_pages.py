@@ -2,6 +2,7 @@
 
 from django import template
 
+from fund.models import CompartmentKind
 from fund.services import is_member
 from ledger import clock
 from loans import selectors
@@ -15,6 +16,14 @@ UPCOMING = 3  # instalments not yet due shown before the fold
 def next_instalment(loan, as_of=None):
     """``{% next_instalment loan today as next %}``: see :func:`loans.selectors.next_instalment`."""
     return selectors.next_instalment(loan=loan, as_of=as_of or clock.today())
+
+
+@register.filter
+def repayment_account(fund):
+    """``fund|repayment_account``: the revolving compartment, where collectives repay, when
+    its IBAN is known (else None)."""
+    compartment = fund.compartments.filter(kind=CompartmentKind.REVOLVING).exclude(iban="").first()
+    return compartment
 
 
 @register.filter

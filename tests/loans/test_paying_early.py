@@ -163,10 +163,11 @@ def test_shortening_mid_period_keeps_every_later_instalment_exactly(team, loan):
     assert_books_ok(team.fund)
 
 
-def test_the_loan_page_shows_the_advance_held(client, team, loan):
+def test_the_loan_page_shows_the_advance_held(client, team, loan, clock_at):
     from django.urls import reverse
 
     pay(team, loan, "1032.80", EARLY)
+    clock_at(date(2026, 1, 25))  # before instalment 1 falls due
     client.force_login(team.manager)
     page = client.get(reverse("loans:loan_detail", kwargs={"number": loan.number}))
     text = page.content.decode()

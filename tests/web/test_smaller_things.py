@@ -172,3 +172,42 @@ def test_the_product_form_offers_the_allocation_order_in_words():
     assert "kosten, rente, aflossing" in html
     assert ">fee,interest,principal<" not in html
     assert 'value="fee,interest,principal"' in html
+
+
+def test_the_pay_box_leads_with_what_is_overdue_and_names_the_account(client, world):
+    from fund.models import CompartmentKind
+
+    lw = build_loans(world)  # loan X: instalment 1 paid, the later ones open (in arrears)
+    world.fund_a.compartments.filter(kind=CompartmentKind.REVOLVING).update(
+        iban="NL91ABNA0417164300"
+    )
+    client.force_login(world.member_x)
+    text = page_text(
+        client.get(reverse("loans:loan_detail", kwargs={"number": lw.loan.number})).content
+    )
+    assert text.index("Nu te betalen: €") < text.index("Volgende termijn: €")
+    assert "Maak het over naar NL91 ABNA 0417 1643 00 ten name van" in text
+    # The dashboard counts the same arrears as the loan page (live, not the last day-end).
+    dashboard = page_text(client.get(reverse("reports:dashboard")).content)
+    assert "dagen" in dashboard.split(lw.loan.number, 1)[1].split("Lopend", 1)[0]
+
+
+def test_money_paid_ahead_counts_against_an_instalment_the_day_end_has_not_booked_yet(db):
+    from datetime import date
+    from decimal import Decimal
+
+    from loans import selectors, services
+    from tests.loans.test_loan_helpers import disbursed_loan, funded_team, rows
+
+    team = funded_team()
+    loan = disbursed_loan(team, amount="12000.00", term_months=12)  # first due 01-02-2026
+    first = rows(loan)[0]
+    services.repayment_record(
+        loan=loan, amount="200.00", value_date=date(2026, 1, 20), recorded_by=team.manager
+    )
+    # No day-end run on 01-02: the position as of 05-02 still counts the 200 held.
+    position = selectors.loan_position(loan=loan, as_of=date(2026, 2, 5))
+    assert position.arrears == first.payment - Decimal("200.00")
+    assert position.advance == 0 and position.days_past_due == 4
+    nxt = selectors.next_instalment(loan=loan, as_of=date(2026, 1, 25))
+    assert nxt.amount == first.payment - Decimal("200.00")
