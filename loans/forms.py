@@ -253,7 +253,10 @@ class RepaymentForm(OnceKeyForm):
         label=_("Bij vervroegde aflossing"),
         choices=OVERPAYMENT_CHOICES,
         initial="shorten",
-        help_text=_("Wat er meer is betaald dan er openstaat, lost vervroegd af."),
+        help_text=_(
+            "Wat er meer is betaald dan er openstaat en dan de volgende termijn vraagt, lost "
+            "vervroegd af."
+        ),
     )
 
 

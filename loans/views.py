@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from schwifty import IBAN
 
 from fund.audit_labels import action_label
@@ -353,6 +353,8 @@ def loan_detail(request, number):
         "lines": contract_lines(book=loan.fund.book, contract=loan.number) if reads_books else None,
         "history": _history(loan, details=reads_books),
         "manager": manager,
+        # The reasons behind proposals and decisions are the fund's internal notes.
+        "staff": reads_books,
         "disburse_form": _disburse_form(loan)
         if manager
         and pending is None
@@ -404,7 +406,7 @@ def loan_contract(request, number):
             if loan is not None:
                 messages.success(
                     request,
-                    _("Lening %(number)s is gecontracteerd. Betaal nu de eerste tranche uit.")
+                    _("Lening %(number)s is gecontracteerd. Stel nu de eerste tranche voor.")
                     % {"number": loan.number},
                 )
                 return redirect("loans:loan_detail", number=loan.number)
@@ -464,7 +466,7 @@ def loan_disburse(request, number):
         _("Tranche voorstellen"),
         help=_(
             "Vier ogen: een andere beheerder van het fonds keurt de tranche goed; pas dan wordt "
-            "ze uitbetaald (Dr 1200 / Cr 1000) en het aflosschema opnieuw berekend."
+            "ze uitbetaald en het aflosschema opnieuw berekend."
         ),
     )
 
@@ -496,7 +498,8 @@ def repayment_create(request, number):
         _("Aflossing boeken"),
         help=_(
             "Wordt toegerekend aan kosten, rente en aflossing van de vervallen termijnen, de "
-            "oudste eerst; wat overblijft lost vervroegd af."
+            "oudste eerst; wat overblijft gaat tot het bedrag van de volgende termijn als "
+            "vooruitbetaling naar die termijn, en pas de rest lost vervroegd af."
         ),
     )
 
@@ -825,6 +828,27 @@ def receipt_disposal_decide(request, pk):
     )
 
 
+def _import_summary(result) -> str:
+    repaid, parked, skipped = len(result.repayments), len(result.unmatched), len(result.skipped)
+    parts = [
+        ngettext("%(n)d aflossing geboekt", "%(n)d aflossingen geboekt", repaid) % {"n": repaid},
+        ngettext(
+            "%(n)d ontvangst op de tussenrekening", "%(n)d ontvangsten op de tussenrekening", parked
+        )
+        % {"n": parked},
+    ]
+    if skipped:
+        parts.append(
+            ngettext(
+                "%(n)d regel overgeslagen (al eerder geboekt, of een uitgaande betaling)",
+                "%(n)d regels overgeslagen (al eerder geboekt, of uitgaande betalingen)",
+                skipped,
+            )
+            % {"n": skipped}
+        )
+    return _("Import verwerkt: %(parts)s.") % {"parts": ", ".join(parts)}
+
+
 @role_required(MANAGER, write=True)
 def repayments_import(request):
     user = request.user
@@ -843,18 +867,7 @@ def repayments_import(request):
             overpayment=form.cleaned_data["overpayment"],
         )
         if result is not None:
-            messages.success(
-                request,
-                _(
-                    "Import verwerkt: %(repaid)d aflossing(en) geboekt, %(suspense)d ontvangst(en) "
-                    "op de tussenrekening, %(skipped)d regel(s) overgeslagen."
-                )
-                % {
-                    "repaid": len(result.repayments),
-                    "suspense": len(result.unmatched),
-                    "skipped": len(result.skipped),
-                },
-            )
+            messages.success(request, _import_summary(result))
             if result.unmatched:
                 return redirect(f"{reverse('loans:receipt_list')}?fund={fund.slug}")
             return redirect(f"{reverse('loans:loan_list')}?fund={fund.slug}")

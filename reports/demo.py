@@ -7,7 +7,7 @@ the same funds, collectives, applications and books on every run.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -687,7 +687,9 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
     processed = {"rfb": None, "eof": None}
 
     def run_days(to: date) -> None:
-        """The day-end run of every day up to ``to``, each as of that evening."""
+        """Catch the day-end up to ``to``, each run as of that evening, on the days where it
+        changes the books (:func:`day_end_days`): the books are those of a run every day,
+        only the day-run log (DayRun) lists just these days."""
         for key, fund in funds.items():
             day = processed[key]
             if day is None:
@@ -697,8 +699,11 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
                 day = min(M(*s.tranches[0][0]) for s in LOAN_STORIES if s.fund == key) - timedelta(
                     days=1
                 )
-            while day < to:
-                day += timedelta(days=1)
+            for next_day in day_end_days(fund, after=day, to=to):
+                # A skipped day still counts as a step, so every later step keeps the moment
+                # (and every entry its created_at) it had when the day-end ran daily.
+                _STEP[0] += (next_day - day).days - 1
+                day = next_day
                 with _on(day, hour=18):
                     ls.loan_day_process(fund=fund, date=day, run_by=first)
             processed[key] = day
@@ -807,6 +812,62 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
                     reason="Akkoord, tweede paar ogen.",
                 )
     run_days(today)
+
+
+# --- which days the day-end has to run -------------------------------------------------------
+#
+# Replaying three years a day at a time is most of the seeding time, yet on most days the
+# day-end (loans.services.loan_day_process) changes nothing but the days-past-due snapshot,
+# which the next run overwrites. It changes the books only
+#
+# * on the due date of an instalment of a serviced loan whose interest is not yet posted due:
+#   it posts that interest (dated the due date), reverses the open accruals, capitalises
+#   interest under full grace, and allocates money paid ahead (held on 2100) to what falls
+#   due; an instalment already posted (a repayment on the day posts it itself) leaves
+#   nothing to do;
+# * at a month end: interest accrued but not yet due, and penalty interest on arrears;
+# * and the snapshot itself (days past due, arrears bucket, status date) matters as of the
+#   last day run, ``to``: a repayment or change on the next day starts from it.
+#
+# Schedules change between runs (tranches, prepayments, restructurings), so the next day
+# is computed from the current schedule rows just before it is run.
+
+
+def next_day_end(fund: Fund, after: date, to: date) -> date | None:
+    """The first day after ``after``, up to and including ``to``, on which the day-end of
+    ``fund`` changes its books: the earliest of the next due date of an instalment not yet
+    posted due (of a loan the day-end services, under its current schedule), the next month
+    end, and ``to`` itself. An instalment due on or before ``after`` still unposted (a
+    backdated schedule row) makes it the day after ``after``. None once ``after`` reaches
+    ``to``."""
+    from django.db.models import Min
+
+    from loans.models import SERVICED_STATES, Instalment
+
+    if after >= to:
+        return None
+    tomorrow = after + timedelta(days=1)
+    month_end = _first_of_next_month(tomorrow) - timedelta(days=1)
+    due = Instalment.objects.filter(
+        version__loan__fund=fund,
+        version__loan__state__in=SERVICED_STATES,
+        version__is_current=True,
+        interest_posted=False,
+    ).aggregate(first=Min("due_date"))["first"]
+    candidates = [to, month_end]
+    if due is not None:
+        candidates.append(max(due, tomorrow))
+    return min(candidates)
+
+
+def day_end_days(fund: Fund, after: date, to: date) -> Iterator[date]:
+    """The days after ``after`` up to ``to`` on which to run the day-end of ``fund``, so that
+    its books come out as if it ran every day (:func:`next_day_end`). Lazy: run the day-end of
+    each day before asking for the next, as that is computed from the schedules then."""
+    day = next_day_end(fund, after, to)
+    while day is not None:
+        yield day
+        day = next_day_end(fund, day, to)
 
 
 def _first_of_next_month(day: date) -> date:

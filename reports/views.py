@@ -27,6 +27,7 @@ from django.views.generic import RedirectView
 from fund import selectors as fund_selectors
 from fund.audit_labels import ValueFormatter, action_label, describe_changes
 from fund.models import (
+    ApplicationKind,
     ApplicationState,
     Commitment,
     Contribution,
@@ -229,6 +230,11 @@ def _manager_dashboard(user) -> dict:
         )
     mine = fund_selectors.applications_for(user).filter(fund__managers=user)
     to_pick_up = mine.filter(state=ApplicationState.SUBMITTED).order_by("submitted_at", "id")
+    to_contract = (
+        mine.filter(state=ApplicationState.APPROVED, kind=ApplicationKind.LOAN, loan__isnull=True)
+        .select_related("collective", "fund")
+        .order_by("decided_at", "id")
+    )
     second_eyes = (
         mine.filter(state=ApplicationState.IN_REVIEW, decided_by__isnull=True)
         .exclude(proposal="")
@@ -244,6 +250,10 @@ def _manager_dashboard(user) -> dict:
         "approvals": _approvals_waiting(user, funds),
         "funds": fund_rows,
         "to_pick_up": _with_urls(to_pick_up[:DASHBOARD_LIST_SIZE]),
+        "to_contract": [
+            {"object": app, "url": reverse("loans:loan_contract", kwargs={"number": app.number})}
+            for app in to_contract[:DASHBOARD_LIST_SIZE]
+        ],
         "second_eyes": _with_urls(second_eyes[:DASHBOARD_LIST_SIZE]),
         "own_review": _with_urls(own_review[:DASHBOARD_LIST_SIZE]),
         "events": _event_rows(events[:RECENT_EVENTS]),

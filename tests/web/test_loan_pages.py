@@ -701,7 +701,7 @@ def test_bank_import_through_the_form(client, lw):
         follow=True,
     )
     text = page_text(response.content)
-    assert "1 aflossing(en) geboekt, 1 ontvangst(en) op de tussenrekening" in text
+    assert "1 aflossing geboekt, 1 ontvangst op de tussenrekening" in text
     assert Repayment.objects.filter(loan=lw.loan, bank_reference="B-1").exists()
     assert UnmatchedReceipt.objects.filter(bank_reference="B-2").exists()
     books_ok(w.fund_a)

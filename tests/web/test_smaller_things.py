@@ -211,3 +211,33 @@ def test_money_paid_ahead_counts_against_an_instalment_the_day_end_has_not_booke
     assert position.advance == 0 and position.days_past_due == 4
     nxt = selectors.next_instalment(loan=loan, as_of=date(2026, 1, 25))
     assert nxt.amount == first.payment - Decimal("200.00")
+
+
+def test_the_dashboard_lists_approved_loans_to_contract(client, world):
+    lw = build_loans(world)
+    client.force_login(world.manager_a)
+    html = client.get(reverse("reports:dashboard")).content.decode()
+    assert "nog te contracteren" in html
+    assert reverse("loans:loan_contract", kwargs={"number": lw.contractable.number}) in html
+
+
+def test_a_collective_does_not_read_the_funds_internal_notes(client, world):
+    lw = build_loans(world)
+    url = reverse("loans:loan_detail", kwargs={"number": lw.loan.number})
+    client.force_login(world.member_x)
+    assert "Tijdelijk minder opbrengst" not in page_text(client.get(url).content)
+    client.force_login(world.manager_a)
+    assert "Tijdelijk minder opbrengst" in page_text(client.get(url).content)
+
+
+def test_the_import_says_in_plain_words_what_it_did():
+    from types import SimpleNamespace
+
+    from loans.views import _import_summary
+
+    with translation.override("nl"):
+        text = _import_summary(SimpleNamespace(repayments=[1], unmatched=[], skipped=[1, 2]))
+    assert text == (
+        "Import verwerkt: 1 aflossing geboekt, 0 ontvangsten op de tussenrekening, "
+        "2 regels overgeslagen (al eerder geboekt, of uitgaande betalingen)."
+    )
