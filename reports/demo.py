@@ -198,6 +198,12 @@ def _on(day: date, hour: int | None = None):
         yield
 
 
+FUND_IBANS = {
+    "rfb": {"revolving": "NL03RABO0312456789", "grant": "NL73RABO0312456790"},
+    "eof-gelderland": {"revolving": "NL49TRIO0390123456", "grant": "NL22TRIO0390123457"},
+}
+
+
 def _disburse(*, loan, amount, date, by, approver, milestone, invoice_reference):
     """The one place the demo pays out a tranche: proposed by one manager, approved by another."""
     from loans import services as ls
@@ -259,6 +265,10 @@ def seed(progress: Callable[[str], object] = print) -> None:
             managers=[beheerder, beheerder2],
             created_by=beheerder,
         )
+        # The bank accounts behind 1000 (revolving: collectives repay here) and 1010.
+        for fund, ibans in ((rfb, FUND_IBANS["rfb"]), (eof, FUND_IBANS["eof-gelderland"])):
+            for kind, iban in ibans.items():
+                fund.compartments.filter(kind=kind).update(iban=iban)
 
     progress("Investeerders en kapitaal...")
     investors = {}
