@@ -822,6 +822,44 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
                     reason="Akkoord, tweede paar ogen.",
                 )
     run_days(today)
+    _receipts_in_suspense(funds["rfb"], first, second, today)
+
+
+def _receipts_in_suspense(fund, first, second, today: date) -> None:
+    """What a real bank statement always holds: money nobody can place at once. One gift
+    waits for a manager; one transfer made twice is proposed for refund, for the second
+    manager to approve (four eyes)."""
+    from loans import services as ls
+
+    with _on(today - timedelta(days=6)):
+        ls.receipt_record_unmatched(
+            fund=fund,
+            amount=Decimal("250.00"),
+            value_date=today - timedelta(days=6),
+            payer_reference="Buurtvereniging De Hoven",
+            recorded_by=first,
+            description="Bijdrage buurtfeest, geen kenmerk",
+            bank_reference=f"DEMO-{today:%Y%m%d}-1",
+        )
+    with _on(today - timedelta(days=3)):
+        double = ls.receipt_record_unmatched(
+            fund=fund,
+            amount=Decimal("1424.69"),
+            value_date=today - timedelta(days=3),
+            payer_reference="NL20INGB0001234567",
+            recorded_by=first,
+            description="Termijn december (tweede keer overgemaakt)",
+            bank_reference=f"DEMO-{today:%Y%m%d}-2",
+        )
+    with _on(today - timedelta(days=2)):
+        ls.receipt_disposal_propose(
+            receipt=double,
+            kind="refund",
+            proposed_by=second,
+            reason="Dezelfde termijn is twee keer overgemaakt; de tweede gaat terug.",
+            iban="NL20INGB0001234567",
+            name="Energiecoöperatie Zonnedijk",
+        )
 
 
 # --- which days the day-end has to run -------------------------------------------------------
