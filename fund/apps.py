@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class FundConfig(AppConfig):
     name = "fund"
     verbose_name = _("Fondsen")
+
+    def ready(self) -> None:
+        from ledger.checks import register_reconciliation
+
+        from .checks import reconcile_fund
+
+        register_reconciliation("fund", reconcile_fund)
