@@ -8,11 +8,17 @@ reads only the cookie set by ``/i18n/setlang/``.
 """
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, permission_denied
+
+from ledger import clock
 
 
 class CookieLocaleMiddleware:
@@ -76,3 +82,51 @@ class FriendlyErrorPagesMiddleware:
     @staticmethod
     def not_found(request, exception):
         return page_not_found(request, exception)
+
+
+IDLE_KEY = "_last_seen"
+
+
+class IdleTimeoutMiddleware:
+    """Sign out a fund manager or auditor after ``SESSION_IDLE_TIMEOUT`` seconds without a
+    request: they can move money or read every fund's books, so an unattended browser must not
+    stay signed in. Others keep the session for the working day (``SESSION_COOKIE_AGE``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and _needs_idle_timeout(user):
+            now = int(clock.now().timestamp())
+            last = request.session.get(IDLE_KEY)
+            if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
+                logout(request)
+                messages.info(
+                    request,
+                    _("U bent afgemeld na een half uur zonder activiteit. Meld u opnieuw aan."),
+                )
+                return redirect_to_login(request.get_full_path())
+            request.session[IDLE_KEY] = now
+        return self.get_response(request)
+
+
+def _needs_idle_timeout(user) -> bool:
+    from fund.permissions import AUDITOR, MANAGER, roles_of
+
+    return user.is_staff or user.is_superuser or bool(roles_of(user) & {MANAGER, AUDITOR})
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages for a signed-in user hold names, amounts and IBANs: no browser or proxy cache
+    keeps them (the back button after signing out shows nothing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            add_never_cache_headers(response)
+        return response
