@@ -130,3 +130,21 @@ class NoStoreForSignedInMiddleware:
         if user is not None and user.is_authenticated and "Cache-Control" not in response:
             add_never_cache_headers(response)
         return response
+
+
+class CurrentUserMiddleware:
+    """Remember the signed-in user for the request, so that a role granted in a view or the
+    Django admin is audited with who granted it (fund.role_audit)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from fund.role_audit import current_actor
+
+        user = getattr(request, "user", None)
+        token = current_actor.set(user if user is not None and user.is_authenticated else None)
+        try:
+            return self.get_response(request)
+        finally:
+            current_actor.reset(token)

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.CurrentUserMiddleware",
     "config.middleware.IdleTimeoutMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
     "config.middleware.FriendlyErrorPagesMiddleware",

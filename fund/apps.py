@@ -9,6 +9,7 @@ class FundConfig(AppConfig):
     def ready(self) -> None:
         from ledger.checks import register_reconciliation
 
+        from . import role_audit  # noqa: F401  (connects the role-change signals)
         from .checks import reconcile_fund
 
         register_reconciliation("fund", reconcile_fund)

@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "period.close": gettext_lazy("Periode afgesloten"),
     "loan_product.create": gettext_lazy("Leningproduct vastgelegd"),
     "loan.contract": gettext_lazy("Lening gecontracteerd"),
+    "role.grant": gettext_lazy("Rol toegekend"),
+    "role.revoke": gettext_lazy("Rol ingetrokken"),
     "loan.disburse": gettext_lazy("Tranche uitbetaald"),
     "loan.disbursement_propose": gettext_lazy("Tranche voorgesteld"),
     "loan.disbursement_approve": gettext_lazy("Tranche goedgekeurd"),
@@ -89,9 +91,13 @@ OBJECT_LABELS = {
     "period": gettext_lazy("Periode"),
     "loan_product": gettext_lazy("Leningproduct"),
     "loan": gettext_lazy("Lening"),
+    "user": gettext_lazy("Gebruiker"),
 }
 
 FIELD_LABELS = {
+    "role": gettext_lazy("Rol"),
+    "user": gettext_lazy("Gebruiker"),
+    "on": gettext_lazy("Bij"),
     "state": gettext_lazy("Status"),
     "principal": gettext_lazy("Hoofdsom"),
     "disbursed": gettext_lazy("Uitbetaald"),

@@ -42,6 +42,7 @@ from .models import (
     Proposal,
 )
 from .permissions import conflict_of_interest
+from .role_audit import acting_as
 from .selectors import compartment_position
 from .uploads import content_problem
 
@@ -190,7 +191,8 @@ def fund_create(
     """Create a fund with its books (chart seeded) and its grant and revolving compartments."""
     book = book_create(slug=slug, name=name, created_by=created_by)
     fund = Fund.objects.create(slug=slug, name=name, description=description, book=book)
-    fund.managers.set(managers)
+    with acting_as(created_by):
+        fund.managers.set(managers)
     for kind in CompartmentKind.values:
         Compartment.objects.create(fund=fund, kind=kind)
     audit_record(
@@ -370,7 +372,8 @@ def collective_register(*, registered_by, member=None, **fields) -> Collective:
     collective.full_clean()
     collective.save()
     if member is not None:
-        collective.members.add(member)
+        with acting_as(registered_by):
+            collective.members.add(member)
     audit_record(
         actor=registered_by,
         action="collective.register",
