@@ -47,3 +47,10 @@ def test_signed_in_pages_are_not_cached(client, world):
     client.force_login(world.manager_a)
     response = client.get(reverse("reports:dashboard"))
     assert "no-store" in response["Cache-Control"]
+
+
+def test_every_page_carries_a_content_security_policy_without_inline_code(client, world):
+    client.force_login(world.manager_a)
+    policy = client.get(reverse("reports:dashboard"))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
