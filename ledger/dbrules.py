@@ -130,13 +130,58 @@ def statements(vendor: str, *, remove: bool = False) -> list[str]:
     raise NotImplementedError(f"ledger database rules are not written for {vendor}")
 
 
+# The hash chain's seals (ledger/seal.py) are append-only too; their table came later
+# (migration 0007), so its rules are installed on their own.
+SEAL_TABLE = "ledger_seal"
+
+
+def seal_statements(vendor: str, *, remove: bool = False) -> list[str]:
+    if vendor == "postgresql":
+        if remove:
+            return [f"DROP TRIGGER IF EXISTS {SEAL_TABLE}_append_only ON {SEAL_TABLE};"]
+        return [
+            f"DROP TRIGGER IF EXISTS {SEAL_TABLE}_append_only ON {SEAL_TABLE};",
+            f"""
+            CREATE TRIGGER {SEAL_TABLE}_append_only
+            BEFORE UPDATE OR DELETE ON {SEAL_TABLE}
+            FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+            """,
+        ]
+    if vendor == "sqlite":
+        ops = ("UPDATE", "DELETE")
+        if remove:
+            return [f"DROP TRIGGER IF EXISTS {SEAL_TABLE}_no_{op.lower()};" for op in ops]
+        return [
+            f"""
+            CREATE TRIGGER IF NOT EXISTS {SEAL_TABLE}_no_{op.lower()}
+            BEFORE {op} ON {SEAL_TABLE}
+            BEGIN
+                SELECT RAISE(ABORT, '{SQLITE_MESSAGE.format(op=op, table=SEAL_TABLE)}');
+            END;
+            """
+            for op in ops
+        ]
+    raise NotImplementedError(f"ledger database rules are not written for {vendor}")
+
+
+def install_seal_rules(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in seal_statements(connection.vendor):
+            cursor.execute(sql)
+
+
 def install(connection) -> None:
     with connection.cursor() as cursor:
         for sql in statements(connection.vendor):
             cursor.execute(sql)
+    if SEAL_TABLE in connection.introspection.table_names():
+        install_seal_rules(connection)
 
 
 def uninstall(connection) -> None:
     with connection.cursor() as cursor:
         for sql in statements(connection.vendor, remove=True):
             cursor.execute(sql)
+        if SEAL_TABLE in connection.introspection.table_names(cursor):
+            for sql in seal_statements(connection.vendor, remove=True):
+                cursor.execute(sql)

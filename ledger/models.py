@@ -293,3 +293,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d-%m-%Y %H:%M} {self.action} {self.object_repr}"
+
+
+class Seal(models.Model):
+    """One link of a book's hash chain: the SHA-256 of an entry's content and lines as they were
+    when it was sealed (``digest``), chained to the seal before (``chain``). Sealed in order of
+    entry id, in batches after the posting commits (ledger/seal.py); ``ledger_verify``
+    recomputes every digest from the rows as they are now and names the first that differs.
+    Append-only, like the journal."""
+
+    book = models.ForeignKey(Book, on_delete=models.PROTECT, related_name="seals")
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="seal")
+    sequence = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    chain = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("zegel")
+        verbose_name_plural = _("zegels")
+        ordering = ["book", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["book", "sequence"], name="ledger_seal_sequence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.book_id}#{self.sequence} {self.chain[:12]}"

@@ -643,6 +643,17 @@ def entries_post_bulk(
 def _post(
     book: Book, specs: list[EntrySpec], created_by, reversal_of: JournalEntry | None = None
 ) -> list[JournalEntry]:
+    """Post, then have the book sealed once the transaction commits (ledger/seal.py)."""
+    from .seal import seal_after_commit
+
+    entries = _post_unsealed(book, specs, created_by, reversal_of)
+    seal_after_commit(book.pk)
+    return entries
+
+
+def _post_unsealed(
+    book: Book, specs: list[EntrySpec], created_by, reversal_of: JournalEntry | None = None
+) -> list[JournalEntry]:
     """Validate and post ``specs``: one transaction, all or nothing.
 
     On PostgreSQL the write is one call of the posting function, and the accounts come from

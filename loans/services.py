@@ -69,6 +69,7 @@ from fund.services import (
 from ledger import chart, clock
 from ledger.models import JournalEntry
 from ledger.money import AmountSyntaxError, format_amount, parse_amount, round_money, to_cents
+from ledger.seal import seal_book
 from ledger.services import (
     Cr,
     Dr,
@@ -1205,6 +1206,7 @@ def loans_run_days(
             if progress:
                 progress(fund, day, run)
             day += timedelta(days=1)
+        seal_book(fund.book_id)  # the day-end seals the day's postings (docs/ledger.md)
     return runs
 
 
