@@ -164,6 +164,94 @@ def seal_statements(vendor: str, *, remove: bool = False) -> list[str]:
     raise NotImplementedError(f"ledger database rules are not written for {vendor}")
 
 
+# Guards added with migration 0008: a closed period is never changed, reopened or deleted
+# (on both databases), and on PostgreSQL TRUNCATE, which row triggers do not see, is refused
+# on the journal, its lines, the audit events, the seals and the periods.
+TRUNCATE_GUARDED = (*APPEND_ONLY_TABLES, SEAL_TABLE, "ledger_period")
+PERIOD_MESSAGE = "ledger: a closed period cannot be changed, reopened or deleted"
+
+
+def guard_statements(vendor: str, *, remove: bool = False, truncate: bool = True) -> list[str]:
+    if vendor == "postgresql":
+        drop_truncate = [
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};" for table in TRUNCATE_GUARDED
+        ]
+        drop_period = ["DROP TRIGGER IF EXISTS ledger_period_closed_guard ON ledger_period;"]
+        if remove:
+            return drop_truncate + drop_period
+        statements = [
+            *drop_period,
+            f"""
+            CREATE OR REPLACE FUNCTION ledger_guard_closed_period() RETURNS trigger AS $$
+            BEGIN
+                IF OLD.closed_at IS NOT NULL THEN
+                    RAISE EXCEPTION '{PERIOD_MESSAGE} (% %)', TG_OP, OLD.name
+                        USING ERRCODE = 'restrict_violation';
+                END IF;
+                IF TG_OP = 'DELETE' THEN
+                    RETURN OLD;
+                END IF;
+                RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql;
+            """,
+            """
+            CREATE TRIGGER ledger_period_closed_guard
+            BEFORE UPDATE OR DELETE ON ledger_period
+            FOR EACH ROW EXECUTE FUNCTION ledger_guard_closed_period();
+            """,
+        ]
+        if truncate:
+            statements += [
+                *drop_truncate,
+                """
+                CREATE OR REPLACE FUNCTION ledger_refuse_truncate() RETURNS trigger AS $$
+                BEGIN
+                    RAISE EXCEPTION 'ledger: TRUNCATE of % is refused: the ledger is append-only',
+                        TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+                END;
+                $$ LANGUAGE plpgsql;
+                """,
+                *[
+                    f"""
+                    CREATE TRIGGER {table}_no_truncate
+                    BEFORE TRUNCATE ON {table}
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_truncate();
+                    """
+                    for table in TRUNCATE_GUARDED
+                ],
+            ]
+        return statements
+    if vendor == "sqlite":
+        ops = ("UPDATE", "DELETE")
+        if remove:
+            return [f"DROP TRIGGER IF EXISTS ledger_period_closed_no_{op.lower()};" for op in ops]
+        return [
+            f"""
+            CREATE TRIGGER IF NOT EXISTS ledger_period_closed_no_{op.lower()}
+            BEFORE {op} ON ledger_period
+            WHEN OLD.closed_at IS NOT NULL
+            BEGIN
+                SELECT RAISE(ABORT, '{PERIOD_MESSAGE}');
+            END;
+            """
+            for op in ops
+        ]
+    raise NotImplementedError(f"ledger database rules are not written for {vendor}")
+
+
+def install_guards(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in guard_statements(connection.vendor):
+            cursor.execute(sql)
+
+
+def remove_guards(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in guard_statements(connection.vendor, remove=True):
+            cursor.execute(sql)
+
+
 def install_seal_rules(connection) -> None:
     with connection.cursor() as cursor:
         for sql in seal_statements(connection.vendor):
@@ -176,6 +264,7 @@ def install(connection) -> None:
             cursor.execute(sql)
     if SEAL_TABLE in connection.introspection.table_names():
         install_seal_rules(connection)
+        install_guards(connection)
 
 
 def uninstall(connection) -> None:
@@ -184,4 +273,6 @@ def uninstall(connection) -> None:
             cursor.execute(sql)
         if SEAL_TABLE in connection.introspection.table_names(cursor):
             for sql in seal_statements(connection.vendor, remove=True):
+                cursor.execute(sql)
+            for sql in guard_statements(connection.vendor, remove=True):
                 cursor.execute(sql)

@@ -50,11 +50,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _ledger_rules_on_sqlite(request):
-    """Keep the append-only triggers in place on SQLite, and lift them for the test flush.
+    """Keep the ledger's guards in place, and lift them for the test flush.
 
     Django empties the database after a ``transaction=True`` test with DELETE on SQLite,
-    which the append-only triggers refuse; PostgreSQL uses TRUNCATE, which they do not
-    guard. So on SQLite the triggers are re-created before each test that uses the
+    which the append-only triggers refuse, and with TRUNCATE on PostgreSQL, which the
+    statement triggers refuse. So the guards are re-created before each test that uses the
     database and dropped just before a transactional test's flush.
     """
     uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
@@ -70,9 +70,15 @@ def _ledger_rules_on_sqlite(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     if connection.vendor == "sqlite":
         dbrules.install(connection)
+    else:
+        dbrules.install_guards(connection)
     yield
     if transactional and connection.vendor == "sqlite":
         dbrules.uninstall(connection)
+    elif transactional:
+        # PostgreSQL's test flush is a TRUNCATE, which the ledger refuses; lift that guard
+        # (and the closed-period guard, whose rows the flush empties too) for the flush only.
+        dbrules.remove_guards(connection)
 
 
 @pytest.fixture

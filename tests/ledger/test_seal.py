@@ -115,3 +115,34 @@ def test_sealing_continues_the_chain_and_is_idempotent(sealed):
     report = verify_book(book)
     assert report.ok and report.sealed == 7 and report.unsealed == 0
     assert JournalEntry.objects.filter(book=book, seal__isnull=True).count() == 0
+
+
+def test_a_closed_period_cannot_be_reopened_or_deleted_behind_the_service():
+    from django.db import IntegrityError
+
+    from ledger.services import period_close, period_create
+
+    book = make_book()
+    period = period_create(book=book, name="2025", start=date(2025, 1, 1), end=date(2025, 12, 31))
+    period_close(period=period, closed_by=None)
+    for sql in (
+        "UPDATE ledger_period SET closed_at = NULL WHERE id = %s",
+        "DELETE FROM ledger_period WHERE id = %s",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            raw(sql, [period.pk])
+    period.refresh_from_db()
+    assert period.is_closed
+
+
+@pytest.mark.parametrize(
+    "table", ["ledger_journalentry", "ledger_auditevent", "ledger_period", "ledger_seal"]
+)
+def test_truncate_is_refused_on_postgresql(on_postgres, table):
+    from django.db import IntegrityError
+
+    book = make_book()
+    posted_in_a_service(book, 1_00)
+    with pytest.raises(IntegrityError, match="TRUNCATE"), transaction.atomic():
+        raw(f"TRUNCATE {table} CASCADE")
+    assert JournalEntry.objects.filter(book=book).exists()
