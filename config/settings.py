@@ -6,6 +6,7 @@ Production sets ``DJANGO_DEBUG=0``, ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOST
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
     "django.contrib.humanize",
     "djmoney",
     "ledger",
@@ -74,7 +76,23 @@ MIDDLEWARE = [
     "config.middleware.FriendlyErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a lockout during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Failed sign-ins (django-axes): after 5 wrong passwords for one user name (or from one
+# address) that account (or address) is locked for an hour, or until a fund manager lifts it
+# (dashboard > Vergrendelde accounts); both are audited (fund.role_audit).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 # Content-Security-Policy (django-csp): the app's own scripts, styles and images only, no
 # inline script or style (the templates have none), no framing, forms post only here.

@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "loan_product.create": gettext_lazy("Leningproduct vastgelegd"),
     "loan.contract": gettext_lazy("Lening gecontracteerd"),
     "role.grant": gettext_lazy("Rol toegekend"),
+    "account.locked": gettext_lazy("Account vergrendeld na verkeerde wachtwoorden"),
+    "account.unlock": gettext_lazy("Account ontgrendeld"),
     "role.revoke": gettext_lazy("Rol ingetrokken"),
     "loan.disburse": gettext_lazy("Tranche uitbetaald"),
     "loan.disbursement_propose": gettext_lazy("Tranche voorgesteld"),

@@ -137,3 +137,51 @@ def flags_changed(sender, instance, created, **kwargs):
         if bool(now) != bool(was):
             role = {"is_superuser": "superuser", "is_staff": "staff", "is_active": "active"}[flag]
             _record("grant" if now else "revoke", role, [instance])
+
+
+# --- sign-in lockouts (django-axes) ------------------------------------------------------
+
+
+def _lockout_receiver():
+    from axes.signals import user_locked_out
+
+    @receiver(user_locked_out)
+    def locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+        user = User.objects.filter(username=username).first()
+        audit_record(
+            actor=None,
+            action="account.locked",
+            obj=user,
+            object_type="" if user else "auth.user",
+            object_repr="" if user else str(username)[:200],
+            after={"user": str(username), "ip": ip_address or ""},
+        )
+
+    return locked_out
+
+
+_locked_out = _lockout_receiver()
+
+
+def account_unlock(*, username: str, unlocked_by) -> int:
+    """A fund manager lifts a lockout; audited. Returns how many attempt records were cleared."""
+    from axes.utils import reset
+
+    from .permissions import MANAGER, roles_of
+
+    if MANAGER not in roles_of(unlocked_by):
+        from .exceptions import NotAllowed
+        from django.utils.translation import gettext as _
+
+        raise NotAllowed(_("Alleen een fondsbeheerder mag een account ontgrendelen."))
+    cleared = reset(username=username)
+    user = User.objects.filter(username=username).first()
+    audit_record(
+        actor=unlocked_by,
+        action="account.unlock",
+        obj=user,
+        object_type="" if user else "auth.user",
+        object_repr="" if user else username[:200],
+        after={"user": username},
+    )
+    return cleared

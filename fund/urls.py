@@ -53,4 +53,6 @@ urlpatterns = [
         name="grant_payment_decide",
     ),
     path("subsidies/<str:number>/afrekenen/", views.grant_settle, name="grant_settle"),
+    # Accounts locked after failed sign-ins
+    path("gebruikers/vergrendeld/", views.locked_accounts, name="locked_accounts"),
 ]

@@ -1014,3 +1014,26 @@ def grant_settle(request, number):
             )
             return redirect("fund:grant_detail", number=grant.number)
     return _grant_action_page(request, grant, form, "settle", _("Subsidie afrekenen"))
+
+
+# --- accounts locked after failed sign-ins -----------------------------------------------------
+
+
+@role_required(MANAGER, write=True)
+def locked_accounts(request):
+    """Accounts locked after too many wrong passwords; a fund manager lifts the lockout."""
+    from axes.models import AccessAttempt
+    from django.conf import settings as django_settings
+
+    from .role_audit import account_unlock
+
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:150]
+        if username:
+            account_unlock(username=username, unlocked_by=request.user)
+            messages.success(request, _("Account %(name)s is ontgrendeld.") % {"name": username})
+        return redirect("fund:locked_accounts")
+    attempts = AccessAttempt.objects.filter(
+        failures_since_start__gte=django_settings.AXES_FAILURE_LIMIT
+    ).order_by("-attempt_time")
+    return render(request, "fund/locked_accounts.html", {"attempts": attempts})

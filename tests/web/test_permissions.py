@@ -94,6 +94,7 @@ fund:grant_detail                L     200   404   200   404   403   200   403
 fund:grant_pay                   L     200   404   403   403   403   403   403
 fund:grant_payment_decide        405   405   405   405   405   405   405   405
 fund:grant_settle                L     200   404   403   403   403   403   403
+fund:locked_accounts             L     200   200   403   403   403   403   403
 
 reports:dashboard                L     200   200   200   200   200   200   200
 reports:home                     L     R     R     R     R     R     R     R
