@@ -170,8 +170,9 @@ def account_unlock(*, username: str, unlocked_by) -> int:
     from .permissions import MANAGER, roles_of
 
     if MANAGER not in roles_of(unlocked_by):
-        from .exceptions import NotAllowed
         from django.utils.translation import gettext as _
+
+        from .exceptions import NotAllowed
 
         raise NotAllowed(_("Alleen een fondsbeheerder mag een account ontgrendelen."))
     cleared = reset(username=username)
