@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "period.close": gettext_lazy("Periode afgesloten"),
     "loan_product.create": gettext_lazy("Leningproduct vastgelegd"),
     "loan.contract": gettext_lazy("Lening gecontracteerd"),
+    "collective.change_approve": gettext_lazy("Wijziging collectiefgegevens goedgekeurd"),
+    "collective.change_reject": gettext_lazy("Wijziging collectiefgegevens afgewezen"),
     "role.grant": gettext_lazy("Rol toegekend"),
     "account.locked": gettext_lazy("Account vergrendeld na verkeerde wachtwoorden"),
     "account.unlock": gettext_lazy("Account ontgrendeld"),

@@ -289,6 +289,53 @@ class Proposal(models.TextChoices):
     REJECT = "reject", _("Afwijzen")
 
 
+class CollectiveChange(models.Model):
+    """A change of a verified collective's identity (IBAN, KvK number, name, legal form),
+    four-eyes: proposed by a contact or a manager, approved (which applies it) or rejected by
+    a manager of a fund the collective deals with who did not propose it. Payments to the
+    collective wait while one is open (docs/permissions.md)."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Voorgesteld")
+        APPROVED = "approved", _("Goedgekeurd")
+        REJECTED = "rejected", _("Afgewezen")
+
+    collective = models.ForeignKey(
+        "Collective", on_delete=models.PROTECT, related_name="identity_changes"
+    )
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=clock.now, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("wijziging collectiefgegevens")
+        verbose_name_plural = _("wijzigingen collectiefgegevens")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="fund_collectivechange_four_eyes",
+            ),
+            models.UniqueConstraint(
+                fields=["collective"],
+                condition=Q(state="proposed"),
+                name="fund_collectivechange_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collective} ({self.get_state_display()})"
+
+
 class Application(models.Model):
     """A request for a grant or a loan, decided with four eyes.
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date as Date
 from decimal import Decimal
 
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from .models import (
     Attachment,
     BudgetLine,
     Collective,
+    CollectiveChange,
     Commitment,
     Compartment,
     CompartmentKind,
@@ -386,39 +388,170 @@ def collective_register(*, registered_by, member=None, **fields) -> Collective:
 IDENTITY_FIELDS = ("iban", "kvk_number", "legal_form", "name")
 
 
+def _dealing_funds(collective: Collective):
+    """The funds a collective deals with: those it has applied to."""
+    return Fund.objects.filter(applications__collective=collective).distinct()
+
+
+def _require_dealing_manager(user, collective: Collective) -> None:
+    """A manager of a fund the collective deals with (any fund's manager for a collective
+    that has not applied anywhere yet)."""
+    funds = _dealing_funds(collective)
+    if funds.exists():
+        if not funds.filter(managers=user).exists():
+            raise exc.NotAllowed(
+                _(
+                    "Alleen een beheerder van een fonds waarmee %(name)s werkt, mag over zijn "
+                    "gegevens beslissen."
+                )
+                % {"name": collective.name}
+            )
+    elif not (user and user.is_authenticated and user.managed_funds.exists()):
+        raise exc.NotAllowed(_("Alleen een fondsbeheerder mag dit."))
+
+
+def _tell_contacts(collective: Collective, subject: str, body: str) -> None:
+    """Mail the collective's contacts (and its own address): a change of where its money goes
+    is never made without them knowing."""
+    addresses = sorted(
+        {m.email for m in collective.members.all() if m.email} | {collective.email or ""} - {""}
+    )
+    if addresses:
+        transaction.on_commit(lambda: send_mail(subject, body, None, addresses, fail_silently=True))
+
+
 @transaction.atomic
 def collective_update(*, collective: Collective, changed_by, **fields) -> Collective:
+    """Change a collective's details. On a verified collective a change of its identity (IBAN,
+    KvK number, name, legal form) is not made at once: it becomes a proposal that another
+    manager of a fund it deals with approves (:func:`collective_change_decide`); its contacts
+    are told by mail, and payments to it wait until the proposal is decided."""
     collective = Collective.objects.select_for_update().get(pk=collective.pk)
     if "kvk_number" in fields:
         fields["kvk_number"] = ascii_digits(fields["kvk_number"] or "")
-    manager = bool(changed_by.managed_funds.exists())
-    if not manager:
-        _require_member(changed_by, collective)
-    before = _snapshot(collective, COLLECTIVE_FIELDS)
-    was_verified = collective.is_verified
     if "iban" in fields:
         fields["iban"] = fields["iban"].replace(" ", "").upper()
-    for name, value in fields.items():
+    if not is_member(changed_by, collective):
+        _require_dealing_manager(changed_by, collective)
+    for name in fields:
         if name not in COLLECTIVE_FIELDS:
             raise exc.NotAllowed(f"field {name} cannot be changed here")
+    before = _snapshot(collective, COLLECTIVE_FIELDS)
+    identity = {
+        name: value
+        for name, value in fields.items()
+        if name in IDENTITY_FIELDS and value != getattr(collective, name)
+    }
+    proposal = None
+    if identity and collective.is_verified:
+        if collective.identity_changes.filter(state=CollectiveChange.State.PROPOSED).exists():
+            raise exc.InvalidTransition(
+                _(
+                    "Er wacht al een wijziging van de gegevens op goedkeuring; besluit daar "
+                    "eerst over."
+                )
+            )
+        probe = Collective.objects.get(pk=collective.pk)
+        for name, value in identity.items():
+            setattr(probe, name, value)
+        probe.full_clean(validate_unique=True)
+        proposal = CollectiveChange.objects.create(
+            collective=collective,
+            before={name: before[name] for name in identity},
+            after=identity,
+            proposed_by=changed_by,
+        )
+        fields = {k: v for k, v in fields.items() if k not in identity}
+    for name, value in fields.items():
         setattr(collective, name, value)
     collective.full_clean()
-    update_fields = list(fields)
-    identity_changed = any(before[f] != getattr(collective, f) for f in IDENTITY_FIELDS)
-    if identity_changed and collective.is_verified:
-        # Money is paid to this IBAN: a changed identity must be verified again.
-        collective.verified_at = None
-        collective.verified_by = None
-        update_fields += ["verified_at", "verified_by"]
-    collective.save(update_fields=update_fields)
+    if fields:
+        collective.save(update_fields=list(fields))
     audit_record(
         actor=changed_by,
         action="collective.update",
         obj=collective,
-        before={**before, "verified": was_verified},
-        after={**_snapshot(collective, COLLECTIVE_FIELDS), "verified": collective.is_verified},
+        before={**before, "verified": collective.is_verified},
+        after={
+            **_snapshot(collective, COLLECTIVE_FIELDS),
+            "verified": collective.is_verified,
+            **({"proposed": identity, "change": proposal.pk} if proposal else {}),
+        },
     )
+    if proposal is not None:
+        _tell_contacts(
+            collective,
+            _("Wijziging van uw gegevens bij %(name)s") % {"name": collective.name},
+            _(
+                "Er is een wijziging voorgesteld van de gegevens van %(name)s (%(fields)s). "
+                "Een fondsbeheerder beoordeelt haar; tot dan betalen wij niets uit. Heeft u "
+                "dit niet zelf gevraagd? Neem dan direct contact op met het fonds."
+            )
+            % {"name": collective.name, "fields": ", ".join(sorted(identity))},
+        )
+    collective.pending_change = proposal
     return collective
+
+
+@transaction.atomic
+def collective_change_decide(
+    *, change: CollectiveChange, decided_by, approve: bool, reason: str = ""
+) -> CollectiveChange:
+    """Second pair of eyes on a collective's new identity: a manager of a fund it deals with,
+    not the proposer and not one of its contacts, approves (which applies it) or rejects."""
+    change = CollectiveChange.objects.select_for_update().get(pk=change.pk)
+    collective = Collective.objects.select_for_update().get(pk=change.collective_id)
+    _require_dealing_manager(decided_by, collective)
+    _require_independent(decided_by, collective=collective)
+    if change.state != CollectiveChange.State.PROPOSED:
+        raise exc.InvalidTransition(_("Over deze wijziging is al besloten."))
+    if change.proposed_by_id == decided_by.pk:
+        raise exc.FourEyesViolation(
+            _("Vier ogen: wie de wijziging voorstelde, mag haar niet zelf goedkeuren.")
+        )
+    if not approve and not reason.strip():
+        raise exc.InvalidTransition(_("Motiveer het besluit."))
+    before = _snapshot(collective, COLLECTIVE_FIELDS)
+    if approve:
+        for name, value in change.after.items():
+            setattr(collective, name, value)
+        collective.full_clean()
+        collective.save(update_fields=list(change.after))
+    change.state = CollectiveChange.State.APPROVED if approve else CollectiveChange.State.REJECTED
+    change.decided_by = decided_by
+    change.decided_at = clock.now()
+    change.reason = reason
+    change.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+    audit_record(
+        actor=decided_by,
+        action="collective.change_approve" if approve else "collective.change_reject",
+        obj=collective,
+        before=before,
+        after={**_snapshot(collective, COLLECTIVE_FIELDS), "change": change.pk, "reason": reason},
+    )
+    _tell_contacts(
+        collective,
+        _("Wijziging van uw gegevens bij %(name)s") % {"name": collective.name},
+        (
+            _("De voorgestelde wijziging van de gegevens van %(name)s is goedgekeurd.")
+            if approve
+            else _("De voorgestelde wijziging van de gegevens van %(name)s is afgewezen.")
+        )
+        % {"name": collective.name},
+    )
+    return change
+
+
+def require_no_pending_identity(collective: Collective, refusal=exc.InvalidTransition) -> None:
+    """Money waits while a collective's IBAN or identity is being changed."""
+    if collective.identity_changes.filter(state=CollectiveChange.State.PROPOSED).exists():
+        raise refusal(
+            _(
+                "De gegevens van %(name)s (zoals het IBAN) worden gewijzigd en wachten op "
+                "goedkeuring; uitbetalen kan daarna."
+            )
+            % {"name": collective.name}
+        )
 
 
 @transaction.atomic
@@ -1019,6 +1152,7 @@ def grant_payment_decide(
         )
         return payment
     _require_open_grant(grant)
+    require_no_pending_identity(grant.collective)
     money = payment.amount
     if money > grant.unpaid:
         raise exc.InvalidAmount(

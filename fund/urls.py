@@ -53,6 +53,11 @@ urlpatterns = [
         name="grant_payment_decide",
     ),
     path("subsidies/<str:number>/afrekenen/", views.grant_settle, name="grant_settle"),
+    path(
+        "collectieven/<str:code>/wijzigingen/<int:pk>/besluiten/",
+        views.collective_change_decide,
+        name="collective_change_decide",
+    ),
     # Accounts locked after failed sign-ins
     path("gebruikers/vergrendeld/", views.locked_accounts, name="locked_accounts"),
 ]

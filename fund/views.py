@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledger.exceptions import LedgerError
@@ -54,6 +55,7 @@ from .models import (
     ApplicationKind,
     ApplicationState,
     Collective,
+    CollectiveChange,
     Commitment,
     Contribution,
     Fund,
@@ -429,8 +431,60 @@ def collective_detail(request, code):
         "can_edit": writer and (is_member or has_role(user, MANAGER)),
         "can_verify": writer and has_role(user, MANAGER) and not collective.is_verified,
         "can_apply": writer and is_member,
+        "pending_change": _pending_change(user, collective),
     }
     return render(request, "fund/collective_detail.html", context)
+
+
+IDENTITY_LABELS = {
+    "iban": gettext_lazy("IBAN"),
+    "kvk_number": gettext_lazy("KvK-nummer"),
+    "name": gettext_lazy("Naam"),
+    "legal_form": gettext_lazy("Rechtsvorm"),
+}
+
+
+def _pending_change(user, collective: Collective) -> dict | None:
+    change = (
+        collective.identity_changes.filter(state=CollectiveChange.State.PROPOSED)
+        .select_related("proposed_by")
+        .first()
+    )
+    if change is None:
+        return None
+    return {
+        "change": change,
+        "rows": [
+            {"label": IDENTITY_LABELS.get(k, k), "before": change.before.get(k), "after": v}
+            for k, v in change.after.items()
+        ],
+        "can_decide": can_write(user)
+        and has_role(user, MANAGER)
+        and change.proposed_by_id != user.pk
+        and not member_of(user, collective),
+    }
+
+
+@require_POST
+@role_required(MANAGER, write=True)
+def collective_change_decide(request, code, pk):
+    collective = get_object_or_404(collectives_for(request.user), code=code)
+    change = get_object_or_404(collective.identity_changes, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    done = _call_with_message(
+        request,
+        services.collective_change_decide,
+        change=change,
+        decided_by=request.user,
+        approve=approve,
+        reason=request.POST.get("reason", "")[:2000],
+    )
+    if done is not None:
+        messages.success(
+            request,
+            _("Wijziging goedgekeurd en doorgevoerd.") if approve else _("Wijziging afgewezen."),
+        )
+    return redirect("fund:collective_detail", code=collective.code)
 
 
 @role_required(MANAGER, MEMBER, write=True)
@@ -460,9 +514,24 @@ def collective_edit(request, code):
             **fields,
         )
         if updated is not None:
-            messages.success(
-                request, _("De gegevens van %(name)s zijn opgeslagen.") % {"name": updated}
-            )
+            if getattr(updated, "pending_change", None) is not None:
+                messages.success(
+                    request,
+                    _(
+                        "De wijziging van %(fields)s is voorgesteld. Een fondsbeheerder keurt "
+                        "haar goed; tot dan blijven de oude gegevens gelden en wordt er niets "
+                        "uitbetaald. De contactpersonen krijgen een e-mail."
+                    )
+                    % {
+                        "fields": ", ".join(
+                            str(IDENTITY_LABELS.get(k, k)) for k in updated.pending_change.after
+                        )
+                    },
+                )
+            else:
+                messages.success(
+                    request, _("De gegevens van %(name)s zijn opgeslagen.") % {"name": updated}
+                )
             return redirect("fund:collective_detail", code=collective.code)
     context = {"form": form, "sdg_form": sdg_form, "collective": collective}
     return render(request, "fund/collective_form.html", context)

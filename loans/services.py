@@ -65,6 +65,7 @@ from fund.services import (
     not_after_today,
     number_next,
     once_replay,
+    require_no_pending_identity,
 )
 from ledger import chart, clock
 from ledger.models import JournalEntry
@@ -785,6 +786,7 @@ def _disburse(
     loan = _lock_loan(loan)
     money = _positive(amount)
     _check_tranche(loan, money, date)
+    require_no_pending_identity(loan.collective, exc.InvalidTransition)
     position = compartment_position(compartment)
     own = min(money, application.commitment_open.amount)
     if money > position.cash or money - own > position.available:

@@ -29,6 +29,7 @@ from fund.audit_labels import ValueFormatter, action_label, describe_changes
 from fund.models import (
     ApplicationKind,
     ApplicationState,
+    CollectiveChange,
     Commitment,
     Contribution,
     Grant,
@@ -325,6 +326,30 @@ def _approvals_waiting(user, funds) -> list[dict]:
             "at": disposal.proposed_at,
         }
         for disposal in disposals
+    ]
+    changes_of_collectives = (
+        CollectiveChange.objects.filter(
+            state=CollectiveChange.State.PROPOSED, collective__applications__fund__in=funds
+        )
+        .exclude(proposed_by=user)
+        .exclude(collective__members=user)
+        .select_related("collective", "proposed_by")
+        .distinct()
+        .order_by("proposed_at", "id")[:DASHBOARD_LIST_SIZE]
+    )
+    rows += [
+        {
+            "what": _("Wijziging van IBAN of KvK-gegevens"),
+            "number": change.collective.code,
+            "collective": change.collective.name,
+            "fund": "–",
+            "amount": None,
+            "date": change.proposed_at.date(),
+            "by": change.proposed_by,
+            "url": reverse("fund:collective_detail", kwargs={"code": change.collective.code}),
+            "at": change.proposed_at,
+        }
+        for change in changes_of_collectives
     ]
     return sorted(rows, key=lambda row: row["at"])
 

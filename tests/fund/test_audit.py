@@ -291,7 +291,7 @@ def test_attachment_add_is_audited(team, settings, tmp_path):
     )
 
 
-def test_a_change_of_identity_is_audited_with_the_lost_verification(team):
+def test_a_proposed_change_of_identity_and_its_approval_are_audited(team):
     collective = f.create_verified_collective(verified_by=team.manager)
     member = f.member_of(collective)
     mark = audit_mark()
@@ -300,13 +300,24 @@ def test_a_change_of_identity_is_audited_with_the_lost_verification(team):
         collective=collective, changed_by=member, name="Andere naam"
     )
 
+    change = updated.pending_change
     assert_event(
         only_event(mark),
         action="collective.update",
         actor=member,
         obj=updated,
         before={"verified": True},
-        after={"verified": False, "name": "Andere naam"},
+        after={"verified": True, "proposed": {"name": "Andere naam"}, "change": change.pk},
+    )
+    mark = audit_mark()
+    services.collective_change_decide(change=change, decided_by=team.second_manager, approve=True)
+    collective.refresh_from_db()
+    assert_event(
+        only_event(mark),
+        action="collective.change_approve",
+        actor=team.second_manager,
+        obj=collective,
+        after={"name": "Andere naam", "change": change.pk},
     )
 
 

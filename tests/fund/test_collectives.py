@@ -6,7 +6,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from fund import exceptions as exc
-from fund.services import collective_register, collective_update, collective_verify
+from fund.services import (
+    collective_change_decide,
+    collective_register,
+    collective_update,
+    collective_verify,
+)
 from ledger import clock
 from tests import factories as f
 from tests.fund.helpers import refused, row
@@ -60,12 +65,10 @@ def test_kvk_numbers_are_unique():
         f.CollectiveFactory(kvk_number="12345678")
 
 
-def test_update_changes_fields(team, collective, member):
-    updated = collective_update(
-        collective=collective, changed_by=member, members_count=250, iban="NL91 ABNA 0417 1643 00"
-    )
+def test_update_changes_ordinary_fields_at_once(team, collective, member):
+    updated = collective_update(collective=collective, changed_by=member, members_count=250)
 
-    assert (updated.members_count, updated.iban) == (250, "NL91ABNA0417164300")
+    assert updated.members_count == 250
     assert row(collective)["members_count"] == 250
 
 
@@ -142,41 +145,87 @@ def test_a_manager_of_any_fund_may_update_a_collective(collective, other_team):
         {"name": "Nieuwe naam"},
     ],
 )
-def test_a_member_changing_the_identity_undoes_the_verification(collective, member, change):
-    assert collective.is_verified
+def test_a_change_of_identity_waits_for_a_second_manager(
+    team, collective, member, change, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Money is paid to the IBAN: a change of identity is a proposal, the contacts are told,
+    and only another manager of a fund the collective deals with makes it happen."""
+    before = row(collective)
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = collective_update(collective=collective, changed_by=member, **change)
+    proposal = updated.pending_change
+    assert proposal is not None and proposal.after == change
+    name, value = next(iter(change.items()))
+    assert row(collective)[name] == before[name]  # not changed yet
+    assert row(collective)["verified_at"] is not None  # still the verified identity
+    assert mailoutbox and member.email in mailoutbox[0].to
+    with refused(exc.NotAllowed, collective):  # a contact proposes; a manager decides
+        collective_change_decide(change=proposal, decided_by=member, approve=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        collective_change_decide(change=proposal, decided_by=team.manager, approve=True)
+    assert row(collective)[name] == value
+    assert row(collective)["verified_at"] is not None
+    assert "goedgekeurd" in mailoutbox[-1].body
 
-    updated = collective_update(collective=collective, changed_by=member, **change)
 
-    assert not updated.is_verified
-    assert row(collective)["verified_at"] is None
-    assert row(collective)["verified_by_id"] is None
-
-
-def test_other_changes_and_the_same_iban_keep_the_verification(collective, member):
+def test_the_same_iban_written_differently_is_no_change(collective, member):
     spaced = " ".join(collective.iban[i : i + 4] for i in range(0, len(collective.iban), 4))
 
-    collective_update(
+    updated = collective_update(
         collective=collective, changed_by=member, members_count=300, iban=spaced.lower()
     )
 
-    assert row(collective)["verified_at"] is not None
+    assert updated.pending_change is None
+    assert row(collective)["members_count"] == 300
 
 
-def test_a_manager_changing_the_identity_also_clears_the_verification(team, collective):
-    """Money is paid to the IBAN: whoever changes it, it is verified again before use."""
-    collective_update(collective=collective, changed_by=team.manager, iban="NL91ABNA0417164300")
-
-    assert row(collective)["verified_at"] is None
+def test_the_proposing_manager_cannot_approve_and_another_can(team, collective):
+    updated = collective_update(
+        collective=collective, changed_by=team.manager, iban="NL91ABNA0417164300"
+    )
+    with refused(exc.FourEyesViolation, collective):
+        collective_change_decide(
+            change=updated.pending_change, decided_by=team.manager, approve=True
+        )
+    collective_change_decide(
+        change=updated.pending_change, decided_by=team.second_manager, approve=True
+    )
     assert row(collective)["iban"] == "NL91ABNA0417164300"
 
 
-def test_an_unverified_collective_cannot_submit_after_its_iban_changed(team, collective, member):
-    application = f.draft_application(team=team, collective=collective)
-    collective_update(collective=collective, changed_by=member, iban="NL91ABNA0417164300")
+def test_a_manager_of_a_fund_the_collective_does_not_deal_with_cannot_change_it(
+    team, other_team, collective
+):
+    """The probe: a manager of another fund only changed the IBAN and re-verified it alone."""
+    f.draft_application(team=team, collective=collective)
+    with refused(exc.NotAllowed, collective):
+        collective_update(
+            collective=collective, changed_by=other_team.manager, iban="NL91ABNA0417164300"
+        )
+    proposal = collective_update(
+        collective=collective, changed_by=team.manager, iban="NL91ABNA0417164300"
+    ).pending_change
+    with refused(exc.NotAllowed, collective):
+        collective_change_decide(change=proposal, decided_by=other_team.manager, approve=True)
 
-    from fund.services import application_submit
 
-    with refused(exc.InvalidTransition, application):
-        application_submit(application=application, submitted_by=member)
-    collective_verify(collective=collective, verified_by=team.second_manager)
-    assert application_submit(application=application, submitted_by=member).state == "submitted"
+def test_payments_wait_while_a_change_of_identity_is_open():
+    from fund.services import grant_payment_decide, grant_payment_propose
+
+    team = f.create_funded_team()
+    grant = f.awarded_grant(team=team)
+    payment = grant_payment_propose(
+        grant=grant, amount="100.00", date=f.DAY, proposed_by=team.manager
+    )
+    member = grant.collective.members.first()
+    collective_update(collective=grant.collective, changed_by=member, iban="NL91ABNA0417164300")
+    with refused(exc.InvalidTransition, payment, match="wachten op goedkeuring"):
+        grant_payment_decide(payment=payment, decided_by=team.second_manager, approve=True)
+
+
+def test_an_unverified_collective_changes_its_identity_at_once(team, member):
+    collective = f.CollectiveFactory()
+    member = f.member_of(collective)
+    updated = collective_update(collective=collective, changed_by=member, iban="NL91ABNA0417164300")
+    assert updated.pending_change is None
+    assert row(collective)["iban"] == "NL91ABNA0417164300"

@@ -315,3 +315,20 @@ def test_a_tranche_proposal_sent_twice_is_one_proposal(team):
     )
     assert again.pk == first.pk and again.once_replayed
     assert loan.changes.count() == 1
+
+
+def test_a_tranche_waits_while_the_collectives_iban_is_being_changed(team):
+    loan = contracted_loan(team, amount="12000.00")
+    change = services.tranche_propose(
+        loan=loan, amount="5000.00", date=date(2026, 1, 15), proposed_by=team.manager
+    )
+    member = loan.collective.members.first()
+    fund_services.collective_update(
+        collective=loan.collective, changed_by=member, iban="NL20INGB0001234567"
+    )
+    with pytest.raises(exc.InvalidTransition, match="wachten op goedkeuring"):
+        services.loan_change_decide(
+            change=change, decided_by=team.second_manager, approve=True, reason="akkoord"
+        )
+    loan.refresh_from_db()
+    assert loan.disbursed == 0

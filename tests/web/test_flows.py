@@ -433,8 +433,8 @@ def test_a_refused_service_call_shows_its_reason_next_to_the_form(client, pool):
     assert figures(client, fund)["Beschikbaar"] == "€ 25.000,00"
 
 
-def test_a_member_changing_the_iban_must_have_the_collective_verified_again(client, pool):
-    fund, manager_1, _ = pool
+def test_a_member_changing_the_iban_waits_for_a_second_pair_of_eyes(client, pool):
+    fund, manager_1, manager_2 = pool
     member = make_user("daan")
     collective = services.collective_register(
         registered_by=member,
@@ -442,16 +442,27 @@ def test_a_member_changing_the_iban_must_have_the_collective_verified_again(clie
         **{k: v for k, v in register_data().items() if k != "sdgs"},
     )
     services.collective_verify(collective=collective, verified_by=manager_1)
+    old_iban = collective.iban
     client.force_login(member)
     data = {**register_data(), "iban": "NL20 INGB 0001 2345 67"}
     response = client.post(
         reverse("fund:collective_edit", kwargs={"code": collective.code}), data, follow=True
     )
-    assert "De gegevens van Zon op Zutphen zijn opgeslagen." in follow_messages(response)
+    assert "De wijziging van IBAN is voorgesteld" in follow_messages(response)
     collective.refresh_from_db()
-    assert collective.iban == "NL20INGB0001234567"
-    assert not collective.is_verified
-    assert "Niet geverifieerd" in page_text(response.content)
+    assert collective.iban == old_iban and collective.is_verified
+    assert "wacht op goedkeuring" in page_text(response.content)
+    # A manager approves on the collective's page; the new IBAN applies.
+    client.force_login(manager_2)
+    detail = reverse("fund:collective_detail", kwargs={"code": collective.code})
+    assert "Goedkeuren" in page_text(client.get(detail).content)
+    change = collective.identity_changes.get()
+    client.post(
+        reverse("fund:collective_change_decide", kwargs={"code": collective.code, "pk": change.pk}),
+        {"decision": "approve"},
+    )
+    collective.refresh_from_db()
+    assert collective.iban == "NL20INGB0001234567" and collective.is_verified
 
 
 def test_the_fund_page_names_every_activity_in_words(client, pool):
@@ -494,3 +505,31 @@ def test_submitting_before_verification_is_refused_with_the_reason(client, pool)
     application.refresh_from_db()
     assert application.state == "draft"
     assert AuditEvent.objects.count() == events
+
+
+def test_a_proposed_change_of_a_collective_is_on_the_other_managers_dashboard(client, pool):
+    fund, manager_1, manager_2 = pool
+    member = make_user("daan")
+    collective = services.collective_register(
+        registered_by=member,
+        member=member,
+        **{k: v for k, v in register_data().items() if k != "sdgs"},
+    )
+    services.collective_verify(collective=collective, verified_by=manager_1)
+    services.application_create(
+        fund=fund,
+        collective=collective,
+        kind="grant",
+        title="Zonnedak",
+        purpose="Panelen.",
+        amount_requested="1000.00",
+        created_by=member,
+    )
+    services.collective_update(
+        collective=collective, changed_by=manager_1, iban="NL20INGB0001234567"
+    )
+    detail = reverse("fund:collective_detail", kwargs={"code": collective.code})
+    client.force_login(manager_2)
+    assert detail in client.get(reverse("reports:dashboard")).content.decode()
+    client.force_login(manager_1)
+    assert detail not in client.get(reverse("reports:dashboard")).content.decode()

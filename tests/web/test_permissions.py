@@ -50,8 +50,9 @@ ROLES = (
     "no_role",
 )
 
-# Collectives and investors are not tied to a fund: every manager sees (and may edit or
-# verify) all of them, so the manager of fund B gets a 200 on collective X and the investor.
+# Collectives and investors are not tied to a fund: every manager sees (and may verify) all
+# of them, so the manager of fund B gets a 200 on collective X and the investor; changing a
+# collective's details is for the managers of the funds it deals with.
 # The four POST-only actions answer a GET with 405 before anything else, even anonymously.
 GET_TABLE = """
 # route                          anon  mgrA  mgrB  memX  memY  inv   aud   none
@@ -78,6 +79,7 @@ fund:collective_register         L     200   200   200   200   403   403   200
 fund:collective_detail           L     200   200   200   404   403   200   403
 fund:collective_edit             L     200   200   200   404   403   403   403
 fund:collective_verify           405   405   405   405   405   405   405   405
+fund:collective_change_decide    405   405   405   405   405   405   405   405
 fund:application_list            L     200   200   200   200   403   200   403
 fund:application_create          L     403   403   200   200   403   403   403
 fund:application_detail          L     200   404   200   404   403   200   403
@@ -148,6 +150,7 @@ URL_KWARGS = {
     "fund:collective_detail": lambda w: {"code": w.collective_x.code},
     "fund:collective_edit": lambda w: {"code": w.collective_x.code},
     "fund:collective_verify": lambda w: {"code": w.unverified.code},
+    "fund:collective_change_decide": lambda w: {"code": w.collective_x.code, "pk": 1},
     "fund:application_detail": lambda w: {"number": w.draft.number},
     "fund:application_edit": lambda w: {"number": w.draft.number},
     "fund:application_submit": lambda w: {"number": w.draft.number},
@@ -361,7 +364,7 @@ fund:grant_payment_decide       L    R    R     404  403  403  403  403  403  40
 fund:grant_settle               L    ok   ok    404  403  403  403  403  403  403
 
 fund:collective_register        L    ok   ok    ok   ok   ok   403  403  ok   403
-fund:collective_edit            L    ok   ok    ok   ok   404  403  403  403  403
+fund:collective_edit            L    ok   ok    200  ok   404  403  403  403  403
 fund:application_create         L    403  403   403  ok   200  403  403  403  403
 fund:application_edit           L    403  403   403  ok   404  403  403  403  403
 fund:application_submit         L    403  403   403  ok   404  403  403  403  403
