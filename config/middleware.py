@@ -148,3 +148,16 @@ class CurrentUserMiddleware:
             return self.get_response(request)
         finally:
             current_actor.reset(token)
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the path or query is no URL of this app (PostgreSQL refuses it in any
+    text lookup): answer 404 instead of letting it reach a query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or "\x00" in request.META.get("QUERY_STRING", ""):
+            return page_not_found(request, Http404())
+        return self.get_response(request)

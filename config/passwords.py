@@ -103,3 +103,10 @@ class CommonDutchWordValidator:
 
     def get_help_text(self) -> str:
         return _("Geen veelgebruikt woord met een jaartal of cijfers, zoals Zomer2026.")
+
+
+def axes_username(request, credentials) -> str:
+    """The user name django-axes records for a sign-in attempt, cut to the 150 characters a
+    user name can have (a longer one, as a fuzzer sends, would not fit its column)."""
+    name = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(name)[:150]

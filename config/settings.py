@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.RefuseNulMiddleware",
     "config.middleware.CurrentUserMiddleware",
     "config.middleware.IdleTimeoutMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
@@ -93,6 +94,7 @@ AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "config.passwords.axes_username"
 
 # Content-Security-Policy (django-csp): the app's own scripts, styles and images only, no
 # inline script or style (the templates have none), no framing, forms post only here.
