@@ -85,6 +85,7 @@ class FriendlyErrorPagesMiddleware:
 
 
 IDLE_KEY = "_last_seen"
+IDLE_WRITE_EVERY = 60  # seconds; the idle clock is exact to the minute
 
 
 class IdleTimeoutMiddleware:
@@ -107,7 +108,8 @@ class IdleTimeoutMiddleware:
                     _("U bent afgemeld na een half uur zonder activiteit. Meld u opnieuw aan."),
                 )
                 return redirect_to_login(request.get_full_path())
-            request.session[IDLE_KEY] = now
+            if last is None or now - last >= IDLE_WRITE_EVERY:
+                request.session[IDLE_KEY] = now  # a session write at most once a minute
         return self.get_response(request)
 
 

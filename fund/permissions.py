@@ -120,6 +120,14 @@ def conflict_of_interest(
     return None
 
 
+def require_independent(user, refusal, *, collective=None, investor=None) -> None:
+    """Raise ``refusal`` (the caller's ConflictOfInterest) with the reason when
+    :func:`conflict_of_interest` finds one; every deciding service calls this."""
+    reason = conflict_of_interest(user, collective=collective, investor=investor)
+    if reason:
+        raise refusal(reason)
+
+
 def require_write(user) -> None:
     """Refuse any change by an auditor (or an anonymous user)."""
     if not can_write(user):

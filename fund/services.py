@@ -43,7 +43,7 @@ from .models import (
     PaymentState,
     Proposal,
 )
-from .permissions import conflict_of_interest
+from .permissions import require_independent
 from .role_audit import acting_as
 from .selectors import compartment_position
 from .uploads import content_problem
@@ -119,11 +119,7 @@ def _require_member(user, collective: Collective) -> None:
 
 
 def _require_independent(user, *, collective=None, investor=None) -> None:
-    """Refuse a step on the case of a collective or investor the user belongs to (the rule:
-    :func:`fund.permissions.conflict_of_interest`)."""
-    reason = conflict_of_interest(user, collective=collective, investor=investor)
-    if reason:
-        raise exc.ConflictOfInterest(reason)
+    require_independent(user, exc.ConflictOfInterest, collective=collective, investor=investor)
 
 
 def _require_any_manager(user) -> None:

@@ -15,7 +15,6 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledger.exceptions import LedgerError
@@ -436,12 +435,8 @@ def collective_detail(request, code):
     return render(request, "fund/collective_detail.html", context)
 
 
-IDENTITY_LABELS = {
-    "iban": gettext_lazy("IBAN"),
-    "kvk_number": gettext_lazy("KvK-nummer"),
-    "name": gettext_lazy("Naam"),
-    "legal_form": gettext_lazy("Rechtsvorm"),
-}
+def _field_label(name: str) -> str:
+    return str(Collective._meta.get_field(name).verbose_name)
 
 
 def _pending_change(user, collective: Collective) -> dict | None:
@@ -455,7 +450,7 @@ def _pending_change(user, collective: Collective) -> dict | None:
     return {
         "change": change,
         "rows": [
-            {"label": IDENTITY_LABELS.get(k, k), "before": change.before.get(k), "after": v}
+            {"label": _field_label(k), "before": change.before.get(k), "after": v}
             for k, v in change.after.items()
         ],
         "can_decide": can_write(user)
@@ -522,11 +517,7 @@ def collective_edit(request, code):
                         "haar goed; tot dan blijven de oude gegevens gelden en wordt er niets "
                         "uitbetaald. De contactpersonen krijgen een e-mail."
                     )
-                    % {
-                        "fields": ", ".join(
-                            str(IDENTITY_LABELS.get(k, k)) for k in updated.pending_change.after
-                        )
-                    },
+                    % {"fields": ", ".join(_field_label(k) for k in updated.pending_change.after)},
                 )
             else:
                 messages.success(

@@ -171,7 +171,7 @@ TRUNCATE_GUARDED = (*APPEND_ONLY_TABLES, SEAL_TABLE, "ledger_period")
 PERIOD_MESSAGE = "ledger: a closed period cannot be changed, reopened or deleted"
 
 
-def guard_statements(vendor: str, *, remove: bool = False, truncate: bool = True) -> list[str]:
+def guard_statements(vendor: str, *, remove: bool = False) -> list[str]:
     if vendor == "postgresql":
         drop_truncate = [
             f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};" for table in TRUNCATE_GUARDED
@@ -179,7 +179,7 @@ def guard_statements(vendor: str, *, remove: bool = False, truncate: bool = True
         drop_period = ["DROP TRIGGER IF EXISTS ledger_period_closed_guard ON ledger_period;"]
         if remove:
             return drop_truncate + drop_period
-        statements = [
+        return [
             *drop_period,
             f"""
             CREATE OR REPLACE FUNCTION ledger_guard_closed_period() RETURNS trigger AS $$
@@ -200,28 +200,24 @@ def guard_statements(vendor: str, *, remove: bool = False, truncate: bool = True
             BEFORE UPDATE OR DELETE ON ledger_period
             FOR EACH ROW EXECUTE FUNCTION ledger_guard_closed_period();
             """,
-        ]
-        if truncate:
-            statements += [
-                *drop_truncate,
+            *drop_truncate,
+            """
+            CREATE OR REPLACE FUNCTION ledger_refuse_truncate() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION 'ledger: TRUNCATE of % is refused: the ledger is append-only',
+                    TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+            END;
+            $$ LANGUAGE plpgsql;
+            """,
+            *[
+                f"""
+                CREATE TRIGGER {table}_no_truncate
+                BEFORE TRUNCATE ON {table}
+                FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_truncate();
                 """
-                CREATE OR REPLACE FUNCTION ledger_refuse_truncate() RETURNS trigger AS $$
-                BEGIN
-                    RAISE EXCEPTION 'ledger: TRUNCATE of % is refused: the ledger is append-only',
-                        TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
-                END;
-                $$ LANGUAGE plpgsql;
-                """,
-                *[
-                    f"""
-                    CREATE TRIGGER {table}_no_truncate
-                    BEFORE TRUNCATE ON {table}
-                    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_truncate();
-                    """
-                    for table in TRUNCATE_GUARDED
-                ],
-            ]
-        return statements
+                for table in TRUNCATE_GUARDED
+            ],
+        ]
     if vendor == "sqlite":
         ops = ("UPDATE", "DELETE")
         if remove:

@@ -32,6 +32,7 @@ from .models import (
     Period,
     SubledgerKind,
 )
+from .seal import seal_after_commit
 from .text import hidden_character
 
 __all__ = [
@@ -644,8 +645,6 @@ def _post(
     book: Book, specs: list[EntrySpec], created_by, reversal_of: JournalEntry | None = None
 ) -> list[JournalEntry]:
     """Post, then have the book sealed once the transaction commits (ledger/seal.py)."""
-    from .seal import seal_after_commit
-
     entries = _post_unsealed(book, specs, created_by, reversal_of)
     seal_after_commit(book.pk)
     return entries

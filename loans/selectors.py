@@ -63,16 +63,13 @@ def _position(loan: Loan, position: Position, as_of: Date) -> LoanPosition:
     """Arrears as of ``as_of``, counting money paid ahead against the instalments that have
     fallen due, oldest first, as the day-end run will when it books it (so the page does not
     show arrears the collective has paid before the run has caught up)."""
-    held = position.advance
     arrears = ZERO
     since = None
-    for row in position.rows:
+    advance = position.advance  # what is still held once the instalments due are counted
+    for row, open_, held in position.open_after_advance():
         if row.due_date >= as_of:
             break
-        open_ = position.open_interest(row) + position.open_principal(row)
-        covered = min(held, max(open_, ZERO))
-        held -= covered
-        open_ -= covered
+        advance = held
         arrears += open_
         if open_ > 0 and since is None:
             since = row.due_date
@@ -84,7 +81,7 @@ def _position(loan: Loan, position: Position, as_of: Date) -> LoanPosition:
         fees=position.fees_receivable(),
         arrears=arrears,
         days_past_due=(as_of - since).days if since else 0,
-        advance=held,
+        advance=advance,
     )
 
 
@@ -234,13 +231,8 @@ def next_instalment(*, loan: Loan, as_of: Date) -> NextInstalment | None:
     if loan.state not in SERVICED_STATES:
         return None
     status = loan_status(loan)
-    held = status.advance  # paid ahead: counts against what falls due first
     overdue = ZERO
-    for row in status.rows:
-        open_ = max(status.open_interest(row) + status.open_principal(row), ZERO)
-        covered = min(held, open_)
-        held -= covered
-        open_ -= covered
+    for row, open_, _held in status.open_after_advance():
         if row.due_date < as_of:
             overdue += open_
         elif open_ > 0:

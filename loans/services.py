@@ -56,7 +56,7 @@ from fund.models import (
     CompartmentKind,
     Fund,
 )
-from fund.permissions import conflict_of_interest
+from fund.permissions import require_independent
 from fund.selectors import compartment_position
 from fund.services import (
     application_commitment_use,
@@ -173,11 +173,7 @@ def _require_manager(user, fund: Fund) -> None:
 
 
 def _require_independent(user, *, collective=None, investor=None) -> None:
-    """Refuse a step on the case of a collective or investor the user belongs to (the rule:
-    :func:`fund.permissions.conflict_of_interest`)."""
-    reason = conflict_of_interest(user, collective=collective, investor=investor)
-    if reason:
-        raise exc.ConflictOfInterest(reason)
+    require_independent(user, exc.ConflictOfInterest, collective=collective, investor=investor)
 
 
 def _keys(loan: Loan) -> dict:
@@ -345,6 +341,17 @@ class Position:
 
     def fees_receivable(self) -> Decimal:
         return sum((self.open_fee(c) for c in self.charges), ZERO)
+
+    def open_after_advance(self):
+        """``(row, still open, advance left)`` per instalment, oldest first, with money paid
+        ahead (held on 2100) counted against what falls due first, as the day-end books it
+        when the instalment falls due: what a page shows before that run has caught up."""
+        held = self.advance
+        for row in self.rows:
+            open_ = max(self.open_interest(row) + self.open_principal(row), ZERO)
+            covered = min(held, open_)
+            held -= covered
+            yield row, open_ - covered, held
 
     def next_open(self, as_of: Date) -> Decimal:
         """What the first instalment due after ``as_of`` still asks, less what is held for it."""
@@ -2040,6 +2047,11 @@ def repayments_import(
     _lock_compartment(fund.pk)
     result = ImportResult()
     keys = _line_keys(fund, lines)
+    booked = set(
+        JournalEntry.objects.filter(
+            book_id=fund.book_id, idempotency_key__in=[k for k in keys if k]
+        ).values_list("idempotency_key", flat=True)
+    )
     for line, key in zip(lines, keys, strict=True):
         if line.bank_reference:
             seen = (
@@ -2051,7 +2063,7 @@ def repayments_import(
                 ).exists()
             )
         else:
-            seen = JournalEntry.objects.filter(book_id=fund.book_id, idempotency_key=key).exists()
+            seen = key in booked
         if line.amount <= 0 or seen:
             result.skipped.append(line)
             continue
