@@ -382,6 +382,16 @@ class Repayment(models.Model):
     reversal_entry = models.OneToOneField(
         "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Booked again after an earlier repayment of the loan was reversed, so that its split over
+    # interest and principal is what it would have been (docs/loans.md, "Reversing").
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("herboeking van"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

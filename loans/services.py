@@ -1348,6 +1348,7 @@ def _record_repayment(
     debit_line,
     description: str,
     idempotency_key: str | None = None,
+    replaces: Repayment | None = None,
 ) -> Repayment:
     """Allocate and post a repayment. The caller holds the compartment and loan locks."""
     if loan.state not in SERVICED_STATES:
@@ -1445,9 +1446,16 @@ def _record_repayment(
         advance=advance,
         entry=entry,
         version=version,
+        replaces=replaces,
         created_by=by if getattr(by, "pk", None) else None,
     )
     _allocate_parts(loan, result, AllocationKind.PAYMENT, value_date, repayment)
+    if advance > 0:
+        # Backdated past instalments that have fallen due since: the advance pays them as
+        # the day-end did when they fell due.
+        fallen = {r.due_date for r in current_rows(loan) if r.interest_posted}
+        for due in sorted(d for d in fallen if d > value_date):
+            _apply_advances(loan, due, by)
     if settled:
         loan.state = LoanState.REPAID
         loan.closed_on = value_date
@@ -1540,9 +1548,15 @@ def repayment_reverse(
     *, repayment: Repayment, reversed_by, reason: str, date: Date | None = None
 ) -> Repayment:
     """Undo a repayment: a reversal entry (dated like the original unless ``date`` is given)
-    and its allocations undone. A repayment that made a schedule version (prepayment,
-    settlement) can only be reversed while that version is current; the previous version is
-    then current again and a success premium is reversed too."""
+    and its allocations undone, so the loan is exactly as if it had never arrived.
+
+    Repayments recorded after it were allocated on top of it; they are reversed and booked
+    again as they were (amount, value date, references), each new one pointing to the one it
+    replaces, so interest and principal are split as they would have been (docs/loans.md,
+    "Reversing"). A later repayment that changed the schedule is not rebooked: it must be
+    reversed first. A repayment that made a schedule version (prepayment, settlement) can
+    only be reversed while that version is current; the previous version is then current
+    again and a success premium is reversed too."""
     loan = repayment.loan
     _require_manager(reversed_by, loan.fund)
     _lock_compartment(loan.fund_id)
@@ -1560,69 +1574,137 @@ def repayment_reverse(
     if not reason.strip():
         raise exc.InvalidTransition(_("Geef een reden."))
     before = _snapshot(loan)
-    if repayment.version_id:
-        version = repayment.version
-        if not version.is_current:
+    later = list(
+        Repayment.objects.select_for_update(of=("self",))
+        .filter(loan=loan, pk__gt=repayment.pk, reversed_at__isnull=True)
+        .select_related("entry")
+        .order_by("value_date", "pk")
+    )
+    for other in later:
+        if other.version_id:
             raise exc.ScheduleConflict(
-                _("Na deze aflossing is het schema opnieuw gewijzigd; draai dat eerst terug.")
-            )
-        later = Instalment.objects.filter(
-            version=version, key_version=version.number, interest_posted=True
-        )
-        if version.reason != VersionReason.SETTLEMENT and later.exists():
-            raise exc.ScheduleConflict(_("Er is al rente geboekt op het nieuwe schema."))
-        new_rows = Instalment.objects.filter(version=version, key_version=version.number)
-        paid_later = Allocation.objects.filter(
-            loan=loan, undone=False, n__in=new_rows.values_list("n", flat=True)
-        ).exclude(repayment=repayment)
-        if paid_later.exists():
-            raise exc.ScheduleConflict(_("Er is al betaald op het nieuwe schema."))
-        if version.reason == VersionReason.SETTLEMENT:
-            for row in later:
-                entry = JournalEntry.objects.get(
-                    book=loan.fund.book, idempotency_key=_due_key(loan, row)
+                _(
+                    "Na deze aflossing is een aflossing van %(amount)s met valutadatum %(date)s "
+                    "geboekt die het schema wijzigde; draai die eerst terug."
                 )
-                entry_reverse(entry=entry, created_by=reversed_by, date=date)
-            for charge in Charge.objects.filter(
-                loan=loan,
-                entry__idempotency_key=f"premium:{loan.number}:{version.number}",
-                cancelled=False,
-            ):
-                entry_reverse(entry=charge.entry, created_by=reversed_by, date=date)
-                charge.cancelled = True
-                charge.save(update_fields=["cancelled"])
-            loan.state = LoanState.ACTIVE
-            loan.closed_on = None
-            loan.save(update_fields=["state", "closed_on"])
-        previous = (
-            ScheduleVersion.objects.filter(loan=loan, number__lt=version.number, cancelled=False)
-            .order_by("-number")
-            .first()
+                % {"amount": _eur(other.amount), "date": _day(other.value_date)}
+            )
+    rebook = f"Herboeking na tegenboeking aflossing {_day(repayment.value_date)}"
+    for other in reversed(later):
+        _undo_repayment(loan, other, reversed_by, date and max(date, other.value_date), rebook)
+    if repayment.version_id:
+        _undo_version(loan, repayment, reversed_by, date)
+    _undo_repayment(
+        loan,
+        repayment,
+        reversed_by,
+        date,
+        f"Tegenboeking aflossing lening {loan.number}: {reason}",
+    )
+    # A receipt matched from suspense goes back to suspense (Dr 1900 is reversed too).
+    UnmatchedReceipt.objects.filter(repayment=repayment).update(repayment=None)
+    for other in later:
+        _rebook(loan, other, repayment, reversed_by)
+    if loan.status_date:
+        _set_arrears(loan, loan_status(loan), loan.status_date)
+    _audit(
+        reversed_by,
+        "repayment_reverse",
+        loan,
+        before,
+        repayment=repayment.pk,
+        reason=reason,
+        rebooked=[other.pk for other in later] or None,
+    )
+    return repayment
+
+
+def _undo_version(loan: Loan, repayment: Repayment, by, date: Date | None) -> None:
+    """Cancel the schedule version ``repayment`` made; the previous one is current again."""
+    version = repayment.version
+    if not version.is_current:
+        raise exc.ScheduleConflict(
+            _("Na deze aflossing is het schema opnieuw gewijzigd; draai dat eerst terug.")
         )
-        ScheduleVersion.objects.filter(pk=version.pk).update(is_current=False, cancelled=True)
-        ScheduleVersion.objects.filter(pk=previous.pk).update(is_current=True)
-    # What the repayment's advance paid when instalments fell due is undone with it.
+    later = Instalment.objects.filter(
+        version=version, key_version=version.number, interest_posted=True
+    )
+    fallen = later.order_by("due_date").first()
+    if version.reason != VersionReason.SETTLEMENT and fallen is not None:
+        raise exc.ScheduleConflict(
+            _(
+                "Na deze vervroegde aflossing is de termijn van %(date)s al vervallen op het "
+                "nieuwe schema, dus terugdraaien kan niet meer. Corrigeer de lening met een "
+                "herstructurering."
+            )
+            % {"date": _day(fallen.due_date)}
+        )
+    new_rows = Instalment.objects.filter(version=version, key_version=version.number)
+    paid_later = Allocation.objects.filter(
+        loan=loan, undone=False, n__in=new_rows.values_list("n", flat=True)
+    ).exclude(repayment=repayment)
+    if paid_later.exists():
+        raise exc.ScheduleConflict(_("Er is al betaald op het nieuwe schema."))
+    if version.reason == VersionReason.SETTLEMENT:
+        for row in later:
+            entry = JournalEntry.objects.get(
+                book=loan.fund.book, idempotency_key=_due_key(loan, row)
+            )
+            entry_reverse(entry=entry, created_by=by, date=date)
+        for charge in Charge.objects.filter(
+            loan=loan,
+            entry__idempotency_key=f"premium:{loan.number}:{version.number}",
+            cancelled=False,
+        ):
+            entry_reverse(entry=charge.entry, created_by=by, date=date)
+            charge.cancelled = True
+            charge.save(update_fields=["cancelled"])
+        loan.state = LoanState.ACTIVE
+        loan.closed_on = None
+        loan.save(update_fields=["state", "closed_on"])
+    previous = (
+        ScheduleVersion.objects.filter(loan=loan, number__lt=version.number, cancelled=False)
+        .order_by("-number")
+        .first()
+    )
+    ScheduleVersion.objects.filter(pk=version.pk).update(is_current=False, cancelled=True)
+    ScheduleVersion.objects.filter(pk=previous.pk).update(is_current=True)
+
+
+def _undo_repayment(loan: Loan, repayment: Repayment, by, date: Date | None, why: str) -> None:
+    """Reverse a repayment's entry and what its advance paid, and undo its allocations."""
     for applied in JournalEntry.objects.filter(
         book=loan.fund.book,
         idempotency_key__startswith=f"advance:{loan.number}:{repayment.pk}:",
         reversed_by__isnull=True,
     ).order_by("pk"):
-        entry_reverse(entry=applied, created_by=reversed_by, date=date and max(date, applied.date))
-    reversal = entry_reverse(
-        entry=repayment.entry,
-        created_by=reversed_by,
-        date=date,
-        description=f"Tegenboeking aflossing lening {loan.number}: {reason}"[:255],
-    )
+        entry_reverse(entry=applied, created_by=by, date=date and max(date, applied.date))
+    reversal = entry_reverse(entry=repayment.entry, created_by=by, date=date, description=why[:255])
     Allocation.objects.filter(repayment=repayment).update(undone=True)
     repayment.reversed_at = clock.now()
     repayment.reversal_entry = reversal
     repayment.save(update_fields=["reversed_at", "reversal_entry"])
-    UnmatchedReceipt.objects.filter(repayment=repayment).update(repayment=None)
-    if loan.status_date:
-        _set_arrears(loan, loan_status(loan), loan.status_date)
-    _audit(reversed_by, "repayment_reverse", loan, before, repayment=repayment.pk, reason=reason)
-    return repayment
+
+
+def _rebook(loan: Loan, original: Repayment, cause: Repayment, by) -> Repayment:
+    """Book ``original`` (just reversed) again as it arrived, from the same account."""
+    debit = original.entry.lines.select_related("account").get(debit__gt=0)
+    account, party, contract = debit.account.code, debit.party, debit.contract
+    again = _record_repayment(
+        loan=loan,
+        amount=original.amount,
+        value_date=original.value_date,
+        by=by,
+        reference=original.reference,
+        bank_reference=original.bank_reference,
+        overpayment="shorten",
+        debit_line=lambda cents: Dr(account, cents, party=party, contract=contract),
+        description=f"{original.entry.description} (herboekt)"[:255],
+        idempotency_key=f"rebook:{original.pk}:{cause.pk}",
+        replaces=original,
+    )
+    UnmatchedReceipt.objects.filter(repayment=original).update(repayment=again)
+    return again
 
 
 # --- suspense and bank import --------------------------------------------------------------

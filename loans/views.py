@@ -333,7 +333,7 @@ def loan_detail(request, number):
 
     changes = list(loan.changes.select_related("proposed_by", "decided_by"))
     pending = next((c for c in changes if c.state == ChangeState.PROPOSED), None)
-    repayments = list(loan.repayments.select_related("created_by"))
+    repayments = list(loan.repayments.select_related("created_by", "replaced_by"))
     context = {
         "loan": loan,
         "today": today,
@@ -541,11 +541,27 @@ def repayment_reverse(request, pk):
         _("Aflossing terugdraaien"),
         repayment=repayment,
         danger=True,
-        help=_(
-            "Boekt een tegenboeking en maakt de toerekening ongedaan; de termijnen staan daarna "
-            "weer open. Dit kan niet ongedaan worden gemaakt."
-        ),
+        help=_reverse_help(repayment),
     )
+
+
+def _reverse_help(repayment: Repayment) -> str:
+    text = _(
+        "Boekt een tegenboeking en maakt de toerekening ongedaan; de termijnen staan daarna "
+        "weer open. Dit kan niet ongedaan worden gemaakt."
+    )
+    later = Repayment.objects.filter(
+        loan_id=repayment.loan_id, pk__gt=repayment.pk, reversed_at__isnull=True
+    ).count()
+    if later:
+        text += " " + ngettext(
+            "De %(count)d aflossing die daarna is geboekt, wordt opnieuw geboekt zoals hij "
+            "binnenkwam, zodat rente en aflossing juist verdeeld zijn.",
+            "De %(count)d aflossingen die daarna zijn geboekt, worden opnieuw geboekt zoals ze "
+            "binnenkwamen, zodat rente en aflossing juist verdeeld zijn.",
+            later,
+        ) % {"count": later}
+    return text
 
 
 # --- four-eyes changes ---------------------------------------------------------------------

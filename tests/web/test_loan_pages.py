@@ -808,3 +808,27 @@ def test_the_proposer_is_not_offered_the_decision_and_a_repeated_decision_is_the
     )
     assert again.pk == change.pk and again.once_replayed
     assert again.state == ChangeState.REJECTED
+
+
+def test_reversing_an_earlier_repayment_says_the_later_ones_are_booked_again(client, lw):
+    w = lw.world
+    client.force_login(w.manager_a)
+    later = services.repayment_record(
+        loan=lw.loan,
+        amount=INSTALMENT,
+        value_date=DAY,
+        recorded_by=w.manager_a,
+        reference="termijn 2",
+    )
+    page = client.get(reverse("loans:repayment_reverse", kwargs={"pk": lw.repayment.pk}))
+    assert "De 1 aflossing die daarna is geboekt, wordt opnieuw geboekt" in page_text(page.content)
+    response = client.post(
+        reverse("loans:repayment_reverse", kwargs={"pk": lw.repayment.pk}),
+        {"reason": "Storno van de bank", "date": ""},
+    )
+    assert response.status_code == 302
+    again = Repayment.objects.get(replaces=later)
+    assert {a.n for a in again.allocations.all()} >= {1}
+    text = page_text(client.get(url("loans:loan_detail", lw)).content)
+    assert "Opnieuw geboekt" in text and "herboeking" in text
+    books_ok(w.fund_a)
