@@ -9,7 +9,8 @@ class FundConfig(AppConfig):
     def ready(self) -> None:
         from ledger.checks import register_reconciliation
 
-        from . import role_audit  # noqa: F401  (connects the role-change signals)
+        from . import role_audit, sources  # noqa: F401  role_audit connects the role-change signals
         from .checks import reconcile_fund
 
         register_reconciliation("fund", reconcile_fund)
+        sources.register()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ledger.exceptions import LedgerError
@@ -801,16 +803,28 @@ def application_submit(request, number):
     )
 
 
-@require_POST
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("Ik trek deze aanvraag in. Dit kan niet ongedaan worden gemaakt."),
+        error_messages={"required": gettext_lazy("Vink aan dat u de aanvraag intrekt.")},
+    )
+
+
 @role_required(MEMBER, write=True)
 def application_withdraw(request, number):
-    return _member_step(
-        request,
-        number,
-        services.application_withdraw,
-        "withdrawn_by",
-        _("Aanvraag %(number)s is ingetrokken."),
-    )
+    """A contact withdraws an application, after confirming it on its own page."""
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return _member_step(
+            request,
+            number,
+            services.application_withdraw,
+            "withdrawn_by",
+            _("Aanvraag %(number)s is ingetrokken."),
+        )
+    application = _scoped_application(request, number)
+    require_member_of(request.user, application.collective)
+    return _application_action_page(request, application, form, "withdraw", _("Aanvraag intrekken"))
 
 
 @require_POST

@@ -349,6 +349,18 @@ def _content_hash(
     return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
 
 
+def dates_postable(*, book: Book, dates: set[Date]) -> None:
+    """Refuse, before anything is posted, dates the ledger would refuse one entry at a time:
+    before the earliest date or in a closed period (for work that posts in batches)."""
+    if not dates:
+        return
+    if min(dates) < EARLIEST_DATE:
+        raise exc.DateOutOfRange(
+            f"entry dated {min(dates)!r}; the ledger takes dates from {EARLIEST_DATE:%d-%m-%Y}"
+        )
+    _check_periods(book, dates)
+
+
 def _check_periods(book: Book, dates: set[Date]) -> None:
     ops = connection.ops
     with connection.cursor() as cursor:

@@ -9,6 +9,8 @@ class LoansConfig(AppConfig):
     def ready(self) -> None:
         from ledger.checks import register_reconciliation
 
+        from . import sources
         from .checks import reconcile_loans
 
         register_reconciliation("loans", reconcile_loans)
+        sources.register()

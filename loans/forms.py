@@ -7,6 +7,7 @@ import itertools
 from decimal import Decimal
 
 from django import forms
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from fund.forms import (
@@ -22,6 +23,7 @@ from fund.forms import (
 )
 from fund.models import Fund
 from ledger import clock
+from ledger.money import format_amount
 
 from .exceptions import LoanError
 from .models import ArrearsBucket, ChangeKind, DisposalKind, LoanProduct, LoanState
@@ -258,6 +260,40 @@ class RepaymentForm(OnceKeyForm):
             "vervroegd af."
         ),
     )
+    # Shown only when the same amount with the same value date is already booked on the loan:
+    # a payment typed in again after Back is not a second payment unless someone says so.
+    also_if_twin = forms.BooleanField(
+        label=_("Het is een tweede betaling: toch boeken"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def ask_about_twin(self, twin) -> None:
+        self.fields["also_if_twin"].widget = forms.CheckboxInput()
+        self.add_error(
+            "also_if_twin",
+            _(
+                "Op %(when)s is al een aflossing van %(amount)s met valutadatum %(date)s op "
+                "deze lening geboekt. Is dit een tweede betaling, vink dan aan en boek opnieuw."
+            )
+            % {
+                "when": formats.date_format(
+                    timezone.localtime(twin.created_at), "SHORT_DATETIME_FORMAT"
+                ),
+                "amount": format_amount(twin.amount),
+                "date": formats.date_format(twin.value_date, "SHORT_DATE_FORMAT"),
+            },
+        )
+
+
+class ChangeWithdrawForm(forms.Form):
+    """The proposer's own page: no decision, only taking the proposal back."""
+
+    withdraw = forms.BooleanField(
+        label=_("Ik trek mijn voorstel in"),
+        error_messages={"required": _("Vink aan dat u het voorstel intrekt.")},
+    )
+    reason = forms.CharField(label=_("Reden van intrekken"), widget=text_area(3))
 
 
 class RepaymentReverseForm(forms.Form):

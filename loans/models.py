@@ -507,6 +507,7 @@ class ChangeState(models.TextChoices):
     PROPOSED = "proposed", _("Voorgesteld")
     EXECUTED = "executed", _("Uitgevoerd")
     REJECTED = "rejected", _("Afgewezen")
+    WITHDRAWN = "withdrawn", _("Ingetrokken")
 
 
 class LoanChange(models.Model):
@@ -632,6 +633,9 @@ class DayRun(models.Model):
     accrued = models.PositiveIntegerField(default=0)
     penalties = models.PositiveIntegerField(default=0)
     in_arrears = models.PositiveIntegerField(default=0)
+    # False while its batches run: a run that stopped halfway is finished by running the day
+    # again (loan_day_process).
+    completed = models.BooleanField(default=True)
     finished_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:

@@ -17,11 +17,11 @@ from django.db.models import Q, QuerySet
 from fund.models import Fund
 from fund.selectors import is_auditor, is_manager
 from ledger import chart
-from ledger.models import Balance, JournalLine
+from ledger.models import Balance, JournalEntry, JournalLine
 from ledger.money import from_cents
 from ledger.selectors import balances_by_code
 
-from .models import SERVICED_STATES, ArrearsBucket, Loan, LoanState
+from .models import SERVICED_STATES, ArrearsBucket, Loan, LoanState, Repayment
 from .services import Position, SettlementQuote, loan_settlement_quote, loan_status
 
 ZERO = Decimal("0.00")
@@ -38,7 +38,30 @@ __all__ = [
     "portfolio_par30",
     "portfolio_relent",
     "SettlementQuote",
+    "twin_repayment",
 ]
+
+
+def twin_repayment(
+    *, loan: Loan, amount: Decimal, value_date: Date, bank_reference: str, once_key: str | None
+) -> Repayment | None:
+    """A repayment already booked on ``loan`` that this one may be a retyped copy of: the same
+    amount and value date, not reversed, and not two different bank references (those are two
+    transfers). None when this form was posted before (its one-time key is booked): that is a
+    retry, which the service answers with the first result."""
+    if (
+        once_key
+        and JournalEntry.objects.filter(
+            book_id=loan.fund.book_id, idempotency_key=once_key
+        ).exists()
+    ):
+        return None
+    twins = Repayment.objects.filter(
+        loan=loan, amount=amount, value_date=value_date, reversed_at__isnull=True
+    )
+    if bank_reference:
+        twins = twins.filter(bank_reference="")
+    return twins.order_by("-created_at").first()
 
 
 @dataclass(frozen=True)

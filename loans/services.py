@@ -42,7 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import F, Max, Q, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -76,6 +76,7 @@ from ledger.services import (
     Dr,
     EntrySpec,
     audit_record,
+    dates_postable,
     entries_post_bulk,
     entry_post,
     entry_reverse,
@@ -1013,7 +1014,7 @@ def _reverse_accruals(loan: Loan, date: Date, run_by=None) -> None:
             entry=accrual.entry,
             created_by=run_by,
             date=max(date, accrual.date),
-            description=f"Terugboeking opgelopen rente {loan.number} per {accrual.date}",
+            description=f"Terugboeking opgelopen rente {loan.number} per {accrual.date:%d-%m-%Y}",
             idempotency_key=f"accrual-rev:{loan.number}:{accrual.date.isoformat()}",
         )
         accrual.reversal_entry = reversal
@@ -1120,21 +1121,59 @@ def _set_arrears(loan: Loan, state: Position, day: Date) -> int:
 # --- day-end processing --------------------------------------------------------------------
 
 
-@transaction.atomic
-def loan_day_process(*, fund: Fund, date: Date, run_by=None) -> DayRun:
-    """Day-end processing of one fund for one day, idempotent.
+DAY_BATCH = 200  # loans per day-end transaction: each holds its locks for well under a second
+
+
+def loan_day_process(
+    *, fund: Fund, date: Date, run_by=None, batch_size: int | None = None
+) -> DayRun:
+    """Day-end processing of one fund for one day, idempotent, in batches of loans.
 
     For every loan being serviced: instalments due on or before ``date`` post their interest
     (Dr 1210 / Cr 4000, one bulk posting, idempotency keys ``due:<loan>:<version>:<n>``) and
     reverse open accruals; at a month end interest earned but not yet due is accrued and
     penalty interest is charged on arrears where the product says so; days past due and the
     arrears bucket are updated. Running a day again posts nothing new.
+
+    Each batch of ``batch_size`` loans is its own transaction, holding the compartment and
+    its loans only while it runs, so repayments and imports get in between. A run that stops
+    halfway (a crash, a lock timeout) leaves its ``DayRun`` open; running the day again
+    finishes it, and the loans already done post nothing twice (docs/loans.md, "Day-end").
     """
+    with transaction.atomic():
+        run, _created = DayRun.objects.get_or_create(
+            fund=fund, date=date, defaults={"completed": False}
+        )
+    ids = list(
+        Loan.objects.filter(fund=fund, state__in=SERVICED_STATES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    in_arrears = 0
+    batch_size = batch_size or DAY_BATCH
+    for start in range(0, len(ids), batch_size):
+        with transaction.atomic():
+            counts = _day_batch(fund, date, ids[start : start + batch_size], run_by)
+            DayRun.objects.filter(pk=run.pk).update(
+                due=F("due") + counts["due"],
+                accrued=F("accrued") + counts["accrued"],
+                penalties=F("penalties") + counts["penalties"],
+            )
+        in_arrears += counts["in_arrears"]
+    DayRun.objects.filter(pk=run.pk).update(
+        in_arrears=in_arrears, completed=True, finished_at=clock.now()
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _day_batch(fund: Fund, date: Date, ids: list[int], run_by) -> dict[str, int]:
+    """One day-end transaction over the loans ``ids`` (locked, with their compartment)."""
     _lock_compartment(fund.pk)
     loans = list(
         Loan.objects.select_for_update(of=("self",))
         .select_related("fund__book", "collective")
-        .filter(fund=fund, state__in=SERVICED_STATES)
+        .filter(pk__in=ids, state__in=SERVICED_STATES)
         .order_by("pk")
     )
     due_rows: dict[int, list[Instalment]] = {}
@@ -1168,16 +1207,7 @@ def loan_day_process(*, fund: Fund, date: Date, run_by=None) -> DayRun:
             counts["accrued"] += _accrue(loan, state, date, run_by)
             counts["penalties"] += _penalty(loan, state, date, run_by)
         counts["in_arrears"] += _set_arrears(loan, state, date) > 0
-    run, created = DayRun.objects.get_or_create(
-        fund=fund,
-        date=date,
-        defaults={k: counts[k] for k in ("due", "accrued", "penalties", "in_arrears")},
-    )
-    if not created:
-        run.in_arrears = counts["in_arrears"]
-        run.finished_at = clock.now()
-        run.save(update_fields=["in_arrears", "finished_at"])
-    return run
+    return counts
 
 
 def loans_run_days(
@@ -1197,7 +1227,8 @@ def loans_run_days(
     for fund in funds if funds is not None else Fund.objects.order_by("pk"):
         start = date_from
         if start is None:
-            last = DayRun.objects.filter(fund=fund).aggregate(d=Max("date"))["d"]
+            done = DayRun.objects.filter(fund=fund, completed=True)
+            last = done.aggregate(d=Max("date"))["d"]
             if last is not None:
                 start = last + timedelta(days=1)
             else:
@@ -2114,21 +2145,53 @@ def _match_loan(fund: Fund, line: BankLine) -> Loan | None:
     return None
 
 
-@transaction.atomic
+IMPORT_BATCH = 100  # lines per import transaction
+
+
 def repayments_import(
-    *, fund: Fund, lines: Iterable[BankLine], imported_by, overpayment: str = "shorten"
+    *,
+    fund: Fund,
+    lines: Iterable[BankLine],
+    imported_by,
+    overpayment: str = "shorten",
+    batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Import incoming bank lines, all or nothing: each matched to a loan (its number in the
-    description, else the IBAN of a collective with one loan in service) is recorded as a
-    repayment; the rest goes to suspense. Lines whose bank reference was imported before, and
-    outgoing lines, are skipped, so importing the same file twice changes nothing."""
+    """Import incoming bank lines: each matched to a loan (its number in the description,
+    else the IBAN of a collective with one loan in service) is recorded as a repayment; the
+    rest goes to suspense. Lines whose bank reference was imported before, and outgoing
+    lines, are skipped, so importing the same file twice changes nothing.
+
+    The whole file is checked first (a line from the future refuses it whole, nothing
+    written); then it is booked in transactions of ``batch_size`` lines, each holding the
+    fund's locks briefly, with ``progress(done, total)`` after each. An import that stops
+    halfway is finished by importing the same file again: every line has its key, so what
+    was booked is skipped (docs/loans.md, "Bank files: importing twice is once")."""
     _require_manager(imported_by, fund)
     lines = list(lines)
     for line in lines:
         _not_after_today(line.value_date)  # a file with a line from the future is refused whole
-    _lock_compartment(fund.pk)
-    result = ImportResult()
+    dates_postable(book=fund.book, dates={line.value_date for line in lines})
     keys = _line_keys(fund, lines)
+    result = ImportResult()
+    batch_size = batch_size or IMPORT_BATCH
+    for start in range(0, len(lines), batch_size):
+        with transaction.atomic():
+            _import_batch(
+                fund,
+                lines[start : start + batch_size],
+                keys[start : start + batch_size],
+                imported_by,
+                overpayment,
+                result,
+            )
+        if progress:
+            progress(min(start + batch_size, len(lines)), len(lines))
+    return result
+
+
+def _import_batch(fund, lines, keys, imported_by, overpayment, result: ImportResult) -> None:
+    _lock_compartment(fund.pk)
     booked = set(
         JournalEntry.objects.filter(
             book_id=fund.book_id, idempotency_key__in=[k for k in keys if k]
@@ -2180,7 +2243,6 @@ def repayments_import(
                 idempotency_key=key,
             )
         )
-    return result
 
 
 def _line_keys(fund: Fund, lines: list[BankLine]) -> list[str | None]:
@@ -2362,6 +2424,32 @@ def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason:
         entry=change.entry_id,
         version=change.version.number if change.version_id else None,
     )
+    return change
+
+
+@transaction.atomic
+def loan_change_withdraw(*, change: LoanChange, withdrawn_by, reason: str) -> LoanChange:
+    """The proposer takes back a proposal nobody has decided on yet; nothing is booked."""
+    loan = change.loan
+    _require_manager(withdrawn_by, loan.fund)
+    loan = _lock_loan(loan)
+    change = LoanChange.objects.select_for_update(of=("self",)).get(pk=change.pk)
+    if change.state == ChangeState.WITHDRAWN and change.proposed_by_id == withdrawn_by.pk:
+        change.once_replayed = True  # sent twice: the first result
+        return change
+    if change.state != ChangeState.PROPOSED:
+        raise exc.InvalidTransition(_("Over dit voorstel is al besloten."))
+    if change.proposed_by_id != withdrawn_by.pk:
+        raise exc.InvalidTransition(
+            _("Alleen wie het voorstel deed, kan het intrekken; u kunt het afwijzen.")
+        )
+    if not reason.strip():
+        raise exc.InvalidTransition(_("Geef een reden."))
+    change.state = ChangeState.WITHDRAWN  # by its proposer: decided_by stays empty
+    change.decided_at = clock.now()
+    change.decision_reason = reason
+    change.save(update_fields=["state", "decided_at", "decision_reason"])
+    _audit(withdrawn_by, "change_withdraw", loan, None, change=change.pk, kind=change.kind)
     return change
 
 

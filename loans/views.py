@@ -53,6 +53,7 @@ from .forms import (
     METHOD_CHOICES,
     TERM_LABELS,
     ChangeDecideForm,
+    ChangeWithdrawForm,
     DisburseForm,
     LoanContractForm,
     LoanFilterForm,
@@ -476,15 +477,29 @@ def repayment_create(request, number):
     loan = _managed_loan(request, number)
     form = RepaymentForm(request.POST or None, auto_id="repay_%s")
     if request.method == "POST" and form.is_valid():
-        done = call_service(
-            form,
-            services.repayment_record,
-            REFUSALS,
-            loan=loan,
-            recorded_by=request.user,
-            idempotency_key=form.once_key,
-            **{k: v for k, v in form.cleaned_data.items() if k != "once"},
-        )
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("once", "also_if_twin")}
+        twin = None
+        if not form.cleaned_data["also_if_twin"]:
+            twin = selectors.twin_repayment(
+                loan=loan,
+                amount=data["amount"],
+                value_date=data["value_date"],
+                bank_reference=data["bank_reference"],
+                once_key=form.once_key,
+            )
+        done = None
+        if twin is not None:
+            form.ask_about_twin(twin)
+        else:
+            done = call_service(
+                form,
+                services.repayment_record,
+                REFUSALS,
+                loan=loan,
+                recorded_by=request.user,
+                idempotency_key=form.once_key,
+                **data,
+            )
         if done is not None:
             messages.success(
                 request,
@@ -616,9 +631,12 @@ def loan_change_decide(request, pk):
         messages.info(request, _("Over dit voorstel is al besloten."))
         return redirect("loans:loan_detail", number=loan.number)
     own = change.proposed_by_id == request.user.pk
-    # The proposer is not offered the decision (four eyes); the page says who decides.
-    form = None if own else ChangeDecideForm(request.POST or None)
-    if form is not None and request.method == "POST" and form.is_valid():
+    # The proposer is not offered the decision (four eyes); the page says who decides, and
+    # the proposer may withdraw the proposal instead.
+    if own:
+        return _change_withdraw(request, change)
+    form = ChangeDecideForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         approve = form.cleaned_data["decision"] == ChangeDecideForm.APPROVE
         done = call_service(
             form,
@@ -646,6 +664,36 @@ def loan_change_decide(request, pk):
         tranche=change.kind == ChangeKind.DISBURSEMENT,
         days_back=(clock.today() - change.effective_date).days,
         position=selectors.loan_position(loan=loan, as_of=clock.today()),
+    )
+
+
+def _change_withdraw(request, change: LoanChange):
+    loan = change.loan
+    form = ChangeWithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        done = call_service(
+            form,
+            services.loan_change_withdraw,
+            REFUSALS,
+            change=change,
+            withdrawn_by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        if done is not None:
+            messages.success(request, _("Voorstel ingetrokken."))
+            return redirect("loans:loan_detail", number=loan.number)
+    return _action_page(
+        request,
+        loan,
+        form,
+        _("Voorstel intrekken"),
+        change=change,
+        params=_param_rows(change),
+        own_proposal=True,
+        tranche=change.kind == ChangeKind.DISBURSEMENT,
+        days_back=(clock.today() - change.effective_date).days,
+        position=selectors.loan_position(loan=loan, as_of=clock.today()),
+        danger=True,
     )
 
 

@@ -101,6 +101,7 @@ OBJECT_URLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fund.grant": ("fund:grant_detail", ("pk", "number")),
     "fund.collective": ("fund:collective_detail", ("pk", "code")),
     "fund.investor": ("fund:investor_detail", ("pk", "code")),
+    "loans.loan": ("loans:loan_detail", ("number",)),
 }
 
 

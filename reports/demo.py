@@ -295,14 +295,17 @@ def seed(progress: Callable[[str], object] = print) -> None:
         ("INV-GLD", eof, CompartmentKind.GRANT, "300000", [(M(2, 1), "300000")]),
         ("INV-ZWL", rfb, CompartmentKind.GRANT, "100000", [(M(3, 1), "100000")]),
     ]  # fmt: skip
-    for code, fund, kind, committed, payments in capital:
-        with _on(payments[0][0] - timedelta(days=10)):
+    for number, (code, fund, kind, committed, payments) in enumerate(capital, start=1):
+        signed = payments[0][0] - timedelta(days=10)
+        # As a funder numbers its decision: "Beschikking 2024-003 (leningen)".
+        part = "leningen" if kind == CompartmentKind.REVOLVING else "subsidies"
+        with _on(signed):
             commitment = fs.commitment_create(
                 investor=investors[code],
                 compartment=fund.compartments.get(kind=kind),
                 amount=Decimal(committed),
-                date=payments[0][0] - timedelta(days=10),
-                reference=f"Overeenkomst {code} {fund.slug}",
+                date=signed,
+                reference=f"Beschikking {signed.year}-{number:03d} ({part})",
                 created_by=beheerder,
             )
         for day, paid in payments:

@@ -31,12 +31,11 @@ from fund.models import (
     ApplicationState,
     CollectiveChange,
     Commitment,
-    Contribution,
     Grant,
     GrantPayment,
     PaymentState,
 )
-from ledger import clock
+from ledger import clock, sources
 from ledger import selectors as ledger_selectors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.money import from_cents
@@ -51,20 +50,6 @@ STATEMENT_PAGE_SIZE = 100
 DASHBOARD_LIST_SIZE = 20
 RECENT_EVENTS = 15
 NO_SOURCE = "-"
-
-SOURCE_LABELS = {
-    "fund.contribution": _("Storting"),
-    "fund.grant_award": _("Toekenning subsidie"),
-    "fund.grant_payment": _("Betaling subsidie"),
-    "fund.grant_settlement": _("Afrekening subsidie"),
-    "demo": _("Demogegevens"),
-}
-
-
-def source_label(source_type: str) -> str:
-    if not source_type:
-        return str(_("(geen bron)"))
-    return str(SOURCE_LABELS.get(source_type, source_type))
 
 
 def object_type_label(label: str) -> str:
@@ -108,7 +93,7 @@ class JournalFilterForm(PeriodForm):
     def __init__(self, *args, source_types=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source_type"].choices = [("", _("Alle bronnen"))] + [
-            (value or NO_SOURCE, source_label(value)) for value in source_types
+            (value or NO_SOURCE, sources.source_label(value)) for value in source_types
         ]
 
 
@@ -381,6 +366,8 @@ def _member_dashboard(user) -> dict:
     balances = contract_balances(loans)
     return {
         "collectives": _with_urls(collectives),
+        # The application form offers only verified collectives.
+        "can_apply": any(c.is_verified for c in collectives),
         "applications": _with_urls(applications),
         "grants": _with_urls(grants),
         # A collective has a handful of loans: its arrears are computed live, as on the loan
@@ -631,55 +618,24 @@ def journal(request, slug: str):
             "form": form,
             "page_obj": page_obj,
             "entries": [
-                {"entry": e, "source": source_label(e.source_type)} for e in page_obj.object_list
+                {"entry": e, "source": sources.source_label(e.source_type)}
+                for e in page_obj.object_list
             ],
         },
     )
 
 
 def _entry_source(entry: JournalEntry) -> dict | None:
-    """The document or operation behind an entry, found through the row that points at it.
-
-    A reversal copies its original's source type, so it is traced through the original.
-    """
-    target = entry.reversal_of or entry
-    kind = target.source_type
-    if kind == "fund.contribution":
-        contribution = (
-            Contribution.objects.filter(entry=target)
-            .select_related("commitment__investor", "commitment__compartment__fund")
-            .first()
-        )
-        if contribution:
-            commitment = contribution.commitment
-            return {
-                "object": contribution,
-                "detail": commitment.compartment,
-                "url": access.object_url(commitment.investor),
-            }
-    elif kind == "fund.grant_award":
-        grant = Grant.objects.filter(award_entry=target).select_related("application").first()
-        if grant:
-            return {"object": grant, "detail": grant.application, "url": access.object_url(grant)}
-    elif kind == "fund.grant_payment":
-        payment = (
-            GrantPayment.objects.filter(entry=target).select_related("grant__collective").first()
-        )
-        if payment:
-            return {
-                "object": payment,
-                "detail": payment.grant,
-                "url": access.object_url(payment.grant),
-            }
-    elif kind == "fund.grant_settlement" and target.source_ref:
-        grant = (
-            Grant.objects.filter(fund__book_id=target.book_id, number=target.source_ref)
-            .select_related("collective")
-            .first()
-        )
-        if grant:
-            return {"object": grant, "detail": grant.collective, "url": access.object_url(grant)}
-    return None
+    """The document or operation behind an entry, as its app registered it
+    (ledger/sources.py), with a link to its page where the reader has one."""
+    traced = sources.trace(entry)
+    if traced is None or traced.obj is None:
+        return None
+    return {
+        "object": traced.obj,
+        "detail": traced.detail,
+        "url": access.object_url(traced.link),
+    }
 
 
 @require_safe
@@ -710,7 +666,7 @@ def entry_detail(request, slug: str, pk: int):
             "reversed_by": getattr(entry, "reversed_by", None),
             "lines": lines,
             "totals": list(totals.values()),
-            "source_label": source_label(entry.source_type),
+            "source_label": sources.source_label(entry.source_type),
             "source": _entry_source(entry),
         },
     )

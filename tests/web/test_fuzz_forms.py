@@ -668,7 +668,7 @@ FORMS = [
         "fund:application_withdraw",
         lambda w: {"number": w.submitted.number},
         members,
-        lambda w: {},
+        lambda w: {"confirm": "on"},
         **BUTTON,
     ),
     # --- fund: applications (the managers' side)

@@ -85,7 +85,7 @@ fund:application_create          L     403   403   200   200   403   403   403
 fund:application_detail          L     200   404   200   404   403   200   403
 fund:application_edit            L     403   403   200   404   403   403   403
 fund:application_submit          405   405   405   405   405   405   405   405
-fund:application_withdraw        405   405   405   405   405   405   405   405
+fund:application_withdraw        L     403   403   200   404   403   403   403
 fund:application_start_review    405   405   405   405   405   405   405   405
 fund:application_assess          L     200   404   403   403   403   403   403
 fund:application_decide          L     R     404   403   403   403   403   403
@@ -97,6 +97,12 @@ fund:grant_pay                   L     200   404   403   403   403   403   403
 fund:grant_payment_decide        405   405   405   405   405   405   405   405
 fund:grant_settle                L     200   404   403   403   403   403   403
 fund:locked_accounts             L     200   200   403   403   403   403   403
+fund:user_list                   L     200   200   403   403   403   200   403
+fund:user_invite                 L     200   200   403   403   403   403   403
+fund:user_unlink_collective      L     200   404   403   403   403   403   403
+fund:user_unlink_investor        L     200   200   403   403   403   403   403
+fund:user_deactivate             L     200   404   403   403   403   403   403
+fund:user_activate               L     R     404   403   403   403   403   403
 
 reports:dashboard                L     200   200   200   200   200   200   200
 reports:home                     L     R     R     R     R     R     R     R
@@ -167,6 +173,11 @@ URL_KWARGS = {
         "pk": w.grant.payments.get().pk,
     },
     "fund:grant_settle": lambda w: {"number": w.grant.number},
+    # Collective Y deals with fund A only (its loan), X with fund A: outside fund B's scope.
+    "fund:user_unlink_collective": lambda w: {"pk": w.member_x.pk, "code": w.collective_x.code},
+    "fund:user_unlink_investor": lambda w: {"pk": w.investor_user.pk, "investor": w.investor.pk},
+    "fund:user_deactivate": lambda w: {"pk": w.member_y.pk},
+    "fund:user_activate": lambda w: {"pk": w.member_y.pk},
     "reports:trial_balance": lambda w: {"slug": w.fund_a.book.slug},
     "reports:account_statement": lambda w: {"slug": w.fund_a.book.slug, "code": "1010"},
     "reports:journal": lambda w: {"slug": w.fund_a.book.slug},
@@ -474,7 +485,7 @@ POST_ACTIONS = {
         **budget(("Panelen", "2500.00")),
     },
     "fund:application_submit": lambda w: {},
-    "fund:application_withdraw": lambda w: {},
+    "fund:application_withdraw": lambda w: {"confirm": "on"},
 }
 
 WATCHED = (

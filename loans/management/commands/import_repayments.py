@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from fund.models import Fund
+from ledger.exceptions import LedgerError
 from loans import exceptions as exc
 from loans.services import bank_csv_lines, repayments_import
 
@@ -11,8 +12,9 @@ from loans.services import bank_csv_lines, repayments_import
 class Command(BaseCommand):
     help = (
         "Import incoming payments from a bank CSV export: matched lines become repayments, "
-        "the rest goes to suspense (1900). Lines imported before (same bank reference) are "
-        "skipped."
+        "the rest goes to suspense (1900). Lines imported before (same bank reference, or "
+        "the same content and place) are skipped, so an import that stopped halfway is "
+        "finished by running it again. Books in batches, printing progress."
     )
 
     def add_arguments(self, parser):
@@ -27,13 +29,25 @@ class Command(BaseCommand):
             manager = get_user_model().objects.get(username=user)
         except (Fund.DoesNotExist, get_user_model().DoesNotExist) as error:
             raise CommandError(str(error)) from error
-        text = Path(path).read_text(encoding="utf-8-sig")
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"cannot read {path}: {error}") from error
+
+        def progress(done: int, total: int) -> None:
+            self.stdout.write(f"{done} of {total} lines booked")
+            self.stdout.flush()
+
         try:
             lines = bank_csv_lines(text)
             result = repayments_import(
-                fund=fund_obj, lines=lines, imported_by=manager, overpayment=overpayment
+                fund=fund_obj,
+                lines=lines,
+                imported_by=manager,
+                overpayment=overpayment,
+                progress=progress,
             )
-        except exc.LoanError as error:
+        except (exc.LoanError, LedgerError) as error:
             raise CommandError(str(error)) from error
         for repayment in result.repayments:
             self.stdout.write(f"repayment {repayment.loan.number} {repayment.amount}")
