@@ -7,6 +7,8 @@ fund's users with English browsers would then get English without asking, so thi
 reads only the cookie set by ``/i18n/setlang/``.
 """
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -163,3 +165,26 @@ class RefuseNulMiddleware:
         if "\x00" in request.path or "\x00" in request.META.get("QUERY_STRING", ""):
             return page_not_found(request, Http404())
         return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """A fund manager or auditor confirms the session with a second factor before any page
+    (``fund.two_factor.gate``): a password alone must not move money or open every fund's
+    books. Goes after django-otp's ``OTPMiddleware``, which tells whether the session is
+    confirmed, and after the idle sign-out. ``request.two_factor_applies`` tells the base
+    template whether to show the link to the two-factor page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from fund.two_factor import applies_to
+
+        user = getattr(request, "user", None)
+        request.two_factor_applies = functools.partial(applies_to, user)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from fund.two_factor import gate
+
+        return gate(request)

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django.contrib.humanize",
     "djmoney",
     "ledger",
@@ -69,14 +72,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.RefuseNulMiddleware",
     "config.middleware.CurrentUserMiddleware",
     "config.middleware.IdleTimeoutMiddleware",
+    "config.middleware.TwoFactorMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
     "config.middleware.FriendlyErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A request that waited too long for a lock gets the busy page (503), nothing written.
+    "config.busy.BusyMiddleware",
     # Last: turns a lockout during sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -95,6 +102,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "config.passwords.axes_username"
+
+# Two-factor sign-in (django-otp): fund managers and auditors confirm each session with a code
+# from an authenticator app (TOTP) or a one-time backup code (docs/permissions.md). Required in
+# production; off with DEBUG (local demo, test suite), where only who set it up is asked.
+BURGERFONDS_REQUIRE_2FA = env_bool("DJANGO_REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = "Burgerfonds"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin shows no secret keys or backup codes
 
 # Content-Security-Policy (django-csp): the app's own scripts, styles and images only, no
 # inline script or style (the templates have none), no framing, forms post only here.

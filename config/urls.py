@@ -14,6 +14,8 @@ urlpatterns += [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Two-factor sign-in for fund managers and auditors (fund.two_factor).
+    path("account/tweestapsverificatie/", include("fund.two_factor")),
     path("", include("fund.urls")),
     path("", include("loans.urls")),
     path("", include("reports.urls")),

@@ -47,7 +47,13 @@ ACTION_LABELS = {
     "role.grant": gettext_lazy("Rol toegekend"),
     "account.locked": gettext_lazy("Account vergrendeld na verkeerde wachtwoorden"),
     "account.unlock": gettext_lazy("Account ontgrendeld"),
+    "otp.enrol": gettext_lazy("Tweestapsverificatie ingesteld"),
+    "otp.backup_used": gettext_lazy("Aangemeld met een reservecode"),
+    "otp.backup_renew": gettext_lazy("Nieuwe reservecodes gemaakt"),
     "role.revoke": gettext_lazy("Rol ingetrokken"),
+    "user.invite": gettext_lazy("Gebruiker uitgenodigd"),
+    "user.deactivate": gettext_lazy("Account gedeactiveerd"),
+    "user.activate": gettext_lazy("Account weer geactiveerd"),
     "loan.disburse": gettext_lazy("Tranche uitbetaald"),
     "loan.disbursement_propose": gettext_lazy("Tranche voorgesteld"),
     "loan.disbursement_approve": gettext_lazy("Tranche goedgekeurd"),
@@ -102,6 +108,8 @@ FIELD_LABELS = {
     "role": gettext_lazy("Rol"),
     "user": gettext_lazy("Gebruiker"),
     "on": gettext_lazy("Bij"),
+    "active": gettext_lazy("Actief"),
+    "new_account": gettext_lazy("Nieuw account"),
     "state": gettext_lazy("Status"),
     "principal": gettext_lazy("Hoofdsom"),
     "disbursed": gettext_lazy("Uitbetaald"),
@@ -164,6 +172,7 @@ FIELD_LABELS = {
     "start": gettext_lazy("Begin"),
     "end": gettext_lazy("Einde"),
     "closed": gettext_lazy("Afgesloten"),
+    "remaining": gettext_lazy("Ongebruikte reservecodes"),
 }
 
 # The same name, another meaning in one event: labelled for what it is there.

@@ -1,10 +1,11 @@
-"""The fund side's journal sources: labels and the objects behind its entries
-(registered in :class:`fund.apps.FundConfig`; see ledger/sources.py)."""
+"""The fund side's object pages and journal sources: labels and the objects behind its
+entries (registered in :class:`fund.apps.FundConfig`; see ledger/pages.py, ledger/sources.py)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from ledger.pages import register_page
 from ledger.sources import Traced, register_source
 
 from .models import Contribution, Grant, GrantPayment
@@ -44,6 +45,11 @@ def _settlement(entry) -> Traced | None:
 
 
 def register() -> None:
+    register_page("fund.fund", "fund:fund_detail", ("slug", "pk"))
+    register_page("fund.application", "fund:application_detail", ("pk", "number"))
+    register_page("fund.grant", "fund:grant_detail", ("pk", "number"))
+    register_page("fund.collective", "fund:collective_detail", ("pk", "code"))
+    register_page("fund.investor", "fund:investor_detail", ("pk", "code"))
     register_source("fund.contribution", _("Storting"), _contribution)
     register_source("fund.grant_award", _("Toekenning subsidie"), _award)
     register_source("fund.grant_payment", _("Betaling subsidie"), _payment)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import user_views, views
 
 app_name = "fund"
 
@@ -60,4 +60,19 @@ urlpatterns = [
     ),
     # Accounts locked after failed sign-ins
     path("gebruikers/vergrendeld/", views.locked_accounts, name="locked_accounts"),
+    # Contacts of collectives and users of investors (fund.user_views)
+    path("gebruikers/", user_views.user_list, name="user_list"),
+    path("gebruikers/uitnodigen/", user_views.user_invite, name="user_invite"),
+    path(
+        "gebruikers/<int:pk>/collectieven/<str:code>/ontkoppelen/",
+        user_views.user_unlink,
+        name="user_unlink_collective",
+    ),
+    path(
+        "gebruikers/<int:pk>/investeerders/<int:investor>/ontkoppelen/",
+        user_views.user_unlink,
+        name="user_unlink_investor",
+    ),
+    path("gebruikers/<int:pk>/deactiveren/", user_views.user_deactivate, name="user_deactivate"),
+    path("gebruikers/<int:pk>/activeren/", user_views.user_activate, name="user_activate"),
 ]

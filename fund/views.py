@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from ledger.exceptions import LedgerError
 from ledger.money import format_amount
+from ledger.pages import audit_object_urls
 from ledger.selectors import audit_events, contract_lines
 
 from . import services
@@ -203,14 +204,24 @@ def fund_detail(request, slug):
         ],
         "commitments": _commitment_rows(commitments),
         "contributions": contributions,
-        "activity": [
-            {"event": event, "label": action_label(event.action)}
-            for event in audit_events(book=fund.book).filter(book=fund.book)[:15]
-        ],
+        "activity": _activity(list(audit_events(book=fund.book).filter(book=fund.book)[:15])),
         "managers": fund.managers.all(),
         "can_manage": can_write(request.user) and manager_of(request.user, fund),
     }
     return render(request, "fund/fund_detail.html", context)
+
+
+def _activity(events) -> list[dict]:
+    """Recent audit events, each linked to its object's page (a loan, a grant, ...)."""
+    urls = audit_object_urls(events)
+    return [
+        {
+            "event": event,
+            "label": action_label(event.action),
+            "url": urls.get((event.object_type, event.object_id), ""),
+        }
+        for event in events
+    ]
 
 
 # --- investors and capital -----------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from ledger.pages import register_page
 from ledger.sources import Traced, register_source
 
 from .models import Loan, LoanChange, ReceiptDisposal, Repayment, UnmatchedReceipt
@@ -59,6 +60,7 @@ def _refund(entry) -> Traced | None:
 
 
 def register() -> None:
+    register_page("loans.loan", "loans:loan_detail", ("number",))
     register_source("loans.disbursement", _("Uitbetaling lening"), _of_loan)
     register_source("loans.interest_due", _("Rente vervallen"), _of_loan)
     register_source("loans.capitalisation", _("Rente bijgeschreven op hoofdsom"), _of_loan)

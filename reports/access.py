@@ -8,17 +8,15 @@ scope. Funds, collectives, investors, applications and grants are scoped by
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
 
 from fund.permissions import AUDITOR, INVESTOR, MANAGER, MEMBER, roles_of
 from fund.selectors import funds_for
+from ledger import pages
 from ledger.models import AuditEvent, Book
 
 # Audit events that belong to no book but concern objects every manager may see anyway
@@ -91,61 +89,8 @@ def audit_events_for(user) -> QuerySet[AuditEvent]:
     )
 
 
-# --- links to pages of other apps, resolved defensively ----------------------------------
+# --- links to pages of other apps: registered by each app (ledger/pages.py) ----------------
 
-# URL name and the keyword arguments to try, per model label. Another app may not have
-# the page (yet): then there is simply no link.
-OBJECT_URLS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "fund.fund": ("fund:fund_detail", ("slug", "pk")),
-    "fund.application": ("fund:application_detail", ("pk", "number")),
-    "fund.grant": ("fund:grant_detail", ("pk", "number")),
-    "fund.collective": ("fund:collective_detail", ("pk", "code")),
-    "fund.investor": ("fund:investor_detail", ("pk", "code")),
-    "loans.loan": ("loans:loan_detail", ("number",)),
-}
-
-
-def try_reverse(name: str, *args, **kwargs) -> str:
-    """``reverse`` that gives ``""`` instead of raising when the page does not exist."""
-    try:
-        return reverse(name, args=args or None, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return ""
-
-
-def object_url(obj) -> str:
-    """Link to the detail page of a fund-side object, or ``""`` when there is none."""
-    if obj is None:
-        return ""
-    spec = OBJECT_URLS.get(obj._meta.label_lower)
-    if spec is None:
-        return ""
-    name, keys = spec
-    for key in keys:
-        value = getattr(obj, key, None)
-        if value in (None, ""):
-            continue
-        url = try_reverse(name, **{key: value})
-        if url:
-            return url
-    return ""
-
-
-def audit_object_urls(events) -> dict[tuple[str, str], str]:
-    """Links for the objects of audit events, by ``(object_type, object_id)``.
-
-    One query per object type on the page, loading only the keys the URLs need.
-    """
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for event in events:
-        if event.object_type in OBJECT_URLS and str(event.object_id).isdigit():
-            wanted[event.object_type].add(int(event.object_id))
-    urls: dict[tuple[str, str], str] = {}
-    for label, pks in wanted.items():
-        model = apps.get_model(label)
-        fields = [key for key in OBJECT_URLS[label][1] if key != "pk"]
-        for obj in model._base_manager.filter(pk__in=pks).only(*fields):
-            url = object_url(obj)
-            if url:
-                urls[(label, str(obj.pk))] = url
-    return urls
+object_url = pages.object_url
+audit_object_urls = pages.audit_object_urls
+try_reverse = pages.try_reverse

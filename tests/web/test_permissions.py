@@ -129,6 +129,10 @@ loans:repayments_import          L     200   200   403   403   403   403   403
 loans:portfolio                  L     200   404   403   403   403   200   403
 loans:product_list               L     200   404   403   403   403   200   403
 loans:product_create             L     200   404   403   403   403   403   403
+two_factor:overview              L     200   200   200   200   200   200   200
+two_factor:enrol                 L     200   200   403   403   403   200   403
+two_factor:verify                L     R     R     R     R     R     R     R
+two_factor:backup_codes_renew    405   405   405   405   405   405   405   405
 """
 
 

@@ -84,3 +84,10 @@ def test_a_repayment_typed_again_after_back_asks_before_booking_twice(client, wo
     assert response.status_code == 302
     assert Repayment.objects.filter(loan=lw.loan, value_date=DAY).count() == 2
     books_ok(world.fund_a)
+
+
+def test_the_fund_page_activity_links_each_loan_event_to_its_loan(client, world):
+    lw = build_loans(world)
+    client.force_login(world.manager_a)
+    page = client.get(reverse("fund:fund_detail", kwargs={"slug": world.fund_a.slug}))
+    assert reverse("loans:loan_detail", kwargs={"number": lw.loan.number}) in page.content.decode()
