@@ -27,7 +27,7 @@ ACCOUNTS = (
 
 def reconcile_loans(book, report) -> None:
     from .models import Accrual, Loan
-    from .services import loan_status
+    from .services import loan_statuses
 
     fund = getattr(book, "fund", None)
     if fund is None:
@@ -38,15 +38,17 @@ def reconcile_loans(book, report) -> None:
     ).values_list("key", "account__code", "debit", "credit")
     for key, code, debit, credit in rows:
         ledger[key][code] += debit - credit
-    loans = Loan.objects.filter(fund=fund).select_related("collective")
+    loans = list(Loan.objects.filter(fund=fund).select_related("collective"))
+    statuses = loan_statuses(loans)
+    accrued_by_loan: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    open_accruals = Accrual.objects.filter(loan__fund=fund, reversal_entry__isnull=True)
+    for loan_id, amount in open_accruals.values_list("loan_id", "amount"):
+        accrued_by_loan[loan_id] += amount
     numbers = set()
     for loan in loans:
         numbers.add(loan.number)
-        position = loan_status(loan)
-        accrued = sum(
-            (a.amount for a in Accrual.objects.filter(loan=loan, reversal_entry__isnull=True)),
-            Decimal("0.00"),
-        )
+        position = statuses[loan.pk]
+        accrued = accrued_by_loan[loan.pk]
         expected = {
             chart.LOANS_PRINCIPAL: position.outstanding_principal(),
             chart.INTEREST_RECEIVABLE: position.interest_receivable(),

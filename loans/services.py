@@ -271,18 +271,6 @@ def current_rows(loan: Loan) -> list[Instalment]:
     return list(Instalment.objects.filter(version__loan=loan, version__is_current=True))
 
 
-def allocated_by_item(loan: Loan) -> dict[tuple[str, int], Decimal]:
-    """Active allocations per (component, instalment number or charge id), summed in Python."""
-    totals: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
-    rows = Allocation.objects.filter(loan=loan, undone=False).values_list(
-        "component", "n", "charge_id", "amount"
-    )
-    for component, n, charge_id, amount in rows:
-        ref = charge_id if component == Component.FEE else n
-        totals[(component, ref)] += amount
-    return totals
-
-
 @dataclass(frozen=True)
 class Position:
     """Everything open on a loan at a date, computed from its rows, charges and allocations."""
@@ -364,28 +352,61 @@ class Position:
 
 def advances_held(loan: Loan) -> list[tuple[Repayment, Decimal]]:
     """Repayments with part of their advance not yet allocated, oldest first (one query)."""
+    return _advances_held(Repayment.objects.filter(loan=loan))
+
+
+def _advances_held(repayments) -> list[tuple[Repayment, Decimal]]:
     used = Sum(
         "allocations__amount",
         filter=Q(allocations__kind=AllocationKind.ADVANCE, allocations__undone=False),
         default=ZERO,
     )
-    repayments = (
-        Repayment.objects.filter(loan=loan, advance__gt=0, reversed_at__isnull=True)
+    held = (
+        repayments.filter(advance__gt=0, reversed_at__isnull=True)
         .annotate(used=used)
         .order_by("value_date", "pk")
     )
-    return [(r, r.advance - r.used) for r in repayments if r.advance > r.used]
+    return [(r, r.advance - r.used) for r in held if r.advance > r.used]
 
 
 def loan_status(loan: Loan) -> Position:
-    charges = list(Charge.objects.filter(loan=loan, cancelled=False))
-    advance = sum((left for _r, left in advances_held(loan)), ZERO)
-    return Position(
-        rows=current_rows(loan),
-        charges=charges,
-        allocated=allocated_by_item(loan),
-        advance=advance,
+    return loan_statuses([loan])[loan.pk]
+
+
+def loan_statuses(loans: Iterable[Loan]) -> dict[int, Position]:
+    """The :class:`Position` of each loan, read in four queries however many loans there are
+    (the current instalments, the charges, the allocations, the advances held)."""
+    ids = [loan.pk for loan in loans]
+    rows: dict[int, list[Instalment]] = defaultdict(list)
+    instalments = (
+        Instalment.objects.filter(version__loan_id__in=ids, version__is_current=True)
+        .annotate(loan_pk=F("version__loan_id"))
+        .order_by("version__loan_id", "n")
     )
+    for row in instalments:
+        rows[row.loan_pk].append(row)
+    charges: dict[int, list[Charge]] = defaultdict(list)
+    for charge in Charge.objects.filter(loan_id__in=ids, cancelled=False).order_by("date", "id"):
+        charges[charge.loan_id].append(charge)
+    allocated: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    parts = Allocation.objects.filter(loan_id__in=ids, undone=False).values_list(
+        "loan_id", "component", "n", "charge_id", "amount"
+    )
+    for loan_id, component, n, charge_id, amount in parts:
+        ref = charge_id if component == Component.FEE else n
+        allocated[loan_id][(component, ref)] += amount
+    advance: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for repayment, left in _advances_held(Repayment.objects.filter(loan_id__in=ids)):
+        advance[repayment.loan_id] += left
+    return {
+        pk: Position(
+            rows=rows[pk],
+            charges=charges[pk],
+            allocated=allocated[pk],
+            advance=advance[pk],
+        )
+        for pk in ids
+    }
 
 
 # --- products and contracts ----------------------------------------------------------------
@@ -1106,15 +1127,18 @@ def _penalty(loan: Loan, state: Position, day: Date, run_by=None) -> bool:
     return True
 
 
-def _set_arrears(loan: Loan, state: Position, day: Date) -> int:
+def _set_arrears(loan: Loan, state: Position, day: Date, *, save: bool = True) -> int:
+    """Days past due and bucket of ``loan`` as of ``day``, on the instance and (with
+    ``save``) in the database; the day-end saves a batch's loans in one statement."""
     since = state.arrears_since(day)
     days = (day - since).days if since else 0
     loan.days_past_due = days
     loan.arrears_bucket = _bucket(days)
     loan.status_date = day
-    Loan.objects.filter(pk=loan.pk).update(
-        days_past_due=days, arrears_bucket=loan.arrears_bucket, status_date=day
-    )
+    if save:
+        Loan.objects.filter(pk=loan.pk).update(
+            days_past_due=days, arrears_bucket=loan.arrears_bucket, status_date=day
+        )
     return days
 
 
@@ -1177,11 +1201,10 @@ def _day_batch(fund: Fund, date: Date, ids: list[int], run_by) -> dict[str, int]
         .order_by("pk")
     )
     due_rows: dict[int, list[Instalment]] = {}
-    states: dict[int, Position] = {}
+    states = loan_statuses(loans)
     specs: list[EntrySpec] = []
     for loan in loans:
-        state = loan_status(loan)
-        states[loan.pk] = state
+        state = states[loan.pk]
         rows = [r for r in state.rows if r.due_date <= date and not r.interest_posted]
         if rows:
             due_rows[loan.pk] = rows
@@ -1206,7 +1229,8 @@ def _day_batch(fund: Fund, date: Date, ids: list[int], run_by) -> dict[str, int]
         if _month_end(date):
             counts["accrued"] += _accrue(loan, state, date, run_by)
             counts["penalties"] += _penalty(loan, state, date, run_by)
-        counts["in_arrears"] += _set_arrears(loan, state, date) > 0
+        counts["in_arrears"] += _set_arrears(loan, state, date, save=False) > 0
+    Loan.objects.bulk_update(loans, ["days_past_due", "arrears_bucket", "status_date"])
     return counts
 
 
