@@ -60,6 +60,8 @@ ACTION_LABELS = {
     "loan.disbursement_reject": gettext_lazy("Tranche afgewezen"),
     "loan.repayment": gettext_lazy("Aflossing ontvangen"),
     "loan.repayment_reverse": gettext_lazy("Aflossing teruggedraaid"),
+    "loan.repayment_rebook": gettext_lazy("Aflossing opnieuw geboekt na een tegenboeking"),
+    "loan.change_withdraw": gettext_lazy("Voorstel ingetrokken door wie het deed"),
     "loan.receipt_unmatched": gettext_lazy("Ontvangst in tussenrekening"),
     "loan.receipt_refund_propose": gettext_lazy("Terugbetaling ontvangst voorgesteld"),
     "loan.receipt_refund_approve": gettext_lazy("Ontvangst terugbetaald"),
@@ -173,6 +175,8 @@ FIELD_LABELS = {
     "end": gettext_lazy("Einde"),
     "closed": gettext_lazy("Afgesloten"),
     "remaining": gettext_lazy("Ongebruikte reservecodes"),
+    "rebooked": gettext_lazy("Opnieuw geboekte aflossingen"),
+    "replaces": gettext_lazy("Herboeking van aflossing"),
 }
 
 # The same name, another meaning in one event: labelled for what it is there.
@@ -200,6 +204,13 @@ ACTION_FACTS = {
         "version",
     ),
 }
+# A repayment booked again after a reversal is labelled and read like the repayment it replaces.
+for _field in ACTION_FACTS["loan.repayment"]:
+    if ("loan.repayment", _field) in ACTION_FIELD_LABELS:
+        ACTION_FIELD_LABELS[("loan.repayment_rebook", _field)] = ACTION_FIELD_LABELS[
+            ("loan.repayment", _field)
+        ]
+ACTION_FACTS["loan.repayment_rebook"] = (*ACTION_FACTS["loan.repayment"], "replaces")
 
 # The loan proposal's parameters ("params"), as the proposal form names them.
 PARAM_LABELS = {

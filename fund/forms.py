@@ -492,6 +492,7 @@ class ApplicationCreateForm(OnceKeyForm, ApplicationForm):
         self.fields["collective"].queryset = collectives
         if len(collectives) == 1:
             self.fields["collective"].initial = collectives[0].pk
+            self.fields["collective"].empty_label = None  # nothing to choose
 
 
 class BudgetLineForm(forms.Form):
@@ -534,12 +535,18 @@ class AssessForm(forms.Form):
 class DecideForm(forms.Form):
     """Second pair of eyes: approve or reject, with reasons."""
 
-    decision = forms.ChoiceField(label=_("Besluit"), choices=Proposal.choices)
+    # No decision is preselected: the second pair of eyes chooses one.
+    decision = forms.ChoiceField(
+        label=_("Besluit"), choices=[("", _("Kies een besluit")), *Proposal.choices]
+    )
     reason = forms.CharField(label=_("Motivering"), widget=text_area(5))
     amount = money_field(
         _("Toegekend bedrag (€)"),
         required=False,
-        help_text=_("Leeg laten om het voorgestelde bedrag over te nemen."),
+        help_text=_(
+            "Het voorgestelde bedrag staat ingevuld; pas het aan om een ander bedrag toe te "
+            "kennen. Leeg: het voorgestelde bedrag."
+        ),
     )
     conditions = forms.CharField(label=_("Voorwaarden"), widget=text_area(3), required=False)
 

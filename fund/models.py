@@ -6,6 +6,7 @@ Models hold fields, constraints and simple properties. Every change of state goe
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 from django.conf import settings
@@ -458,7 +459,7 @@ class Attachment(models.Model):
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
-        return self.description or self.file.name
+        return self.description or os.path.basename(self.file.name)
 
 
 class GrantState(models.TextChoices):

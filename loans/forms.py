@@ -499,7 +499,11 @@ class ChangeDecideForm(forms.Form):
     APPROVE, REJECT = "approve", "reject"
     decision = forms.ChoiceField(
         label=_("Besluit"),
-        choices=[(APPROVE, _("Goedkeuren en uitvoeren")), (REJECT, _("Afwijzen"))],
+        choices=[
+            ("", _("Kies een besluit")),
+            (APPROVE, _("Goedkeuren en uitvoeren")),
+            (REJECT, _("Afwijzen")),
+        ],
     )
     reason = forms.CharField(label=_("Motivering"), widget=text_area(4))
 

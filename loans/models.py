@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fund.models import Application, Collective, Fund, code_validator
 from ledger import clock
+from ledger.money import format_amount
 
 from .allocation import Component
 from .schedule import DayCount, Frequency, GraceInterest, InterestMethod, Method, Rounding
@@ -403,7 +404,7 @@ class Repayment(models.Model):
         ordering = ["value_date", "id"]
 
     def __str__(self) -> str:
-        return f"{self.loan.number}: {self.amount} ({self.value_date:%d-%m-%Y})"
+        return f"{self.loan.number}: {format_amount(self.amount)} ({self.value_date:%d-%m-%Y})"
 
     @property
     def is_reversed(self) -> bool:

@@ -1520,10 +1520,11 @@ def _record_repayment(
         _set_arrears(loan, loan_status(loan), loan.status_date)
     _audit(
         by,
-        "repayment",
+        "repayment_rebook" if replaces else "repayment",
         loan,
         before,
         repayment=repayment.pk,
+        **({"replaces": replaces.pk} if replaces else {}),
         amount=str(amount),
         value_date=value_date.isoformat(),
         fees=str(fees),
@@ -1630,20 +1631,11 @@ def repayment_reverse(
         raise exc.InvalidTransition(_("Geef een reden."))
     before = _snapshot(loan)
     later = list(
-        Repayment.objects.select_for_update(of=("self",))
-        .filter(loan=loan, pk__gt=repayment.pk, reversed_at__isnull=True)
-        .select_related("entry")
-        .order_by("value_date", "pk")
+        repayments_after(repayment).select_for_update(of=("self",)).select_related("entry")
     )
-    for other in later:
-        if other.version_id:
-            raise exc.ScheduleConflict(
-                _(
-                    "Na deze aflossing is een aflossing van %(amount)s met valutadatum %(date)s "
-                    "geboekt die het schema wijzigde; draai die eerst terug."
-                )
-                % {"amount": _eur(other.amount), "date": _day(other.value_date)}
-            )
+    blocker = reversal_blocker(repayment, later)
+    if blocker:
+        raise exc.ScheduleConflict(blocker)
     rebook = f"Herboeking na tegenboeking aflossing {_day(repayment.value_date)}"
     for other in reversed(later):
         _undo_repayment(loan, other, reversed_by, date and max(date, other.value_date), rebook)
@@ -1669,9 +1661,29 @@ def repayment_reverse(
         before,
         repayment=repayment.pk,
         reason=reason,
-        rebooked=[other.pk for other in later] or None,
+        rebooked=", ".join(str(other.pk) for other in later) or None,
     )
     return repayment
+
+
+def repayments_after(repayment: Repayment):
+    """The repayments recorded after ``repayment`` and not reversed: they were allocated on
+    top of it, so reversing it re-books them."""
+    return Repayment.objects.filter(
+        loan_id=repayment.loan_id, pk__gt=repayment.pk, reversed_at__isnull=True
+    ).order_by("value_date", "pk")
+
+
+def reversal_blocker(repayment: Repayment, later=None) -> str | None:
+    """Why ``repayment`` cannot be reversed as things stand (a later repayment changed the
+    schedule, and is not re-booked), or None."""
+    for other in repayments_after(repayment) if later is None else later:
+        if other.version_id:
+            return _(
+                "Na deze aflossing is een aflossing van %(amount)s met valutadatum %(date)s "
+                "geboekt die het schema wijzigde. Draai eerst die terug; daarna kan deze."
+            ) % {"amount": _eur(other.amount), "date": _day(other.value_date)}
+    return None
 
 
 def _undo_version(loan: Loan, repayment: Repayment, by, date: Date | None) -> None:

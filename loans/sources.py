@@ -23,8 +23,8 @@ def _loan(entry) -> Loan | None:
 
 
 def _of_loan(entry) -> Traced | None:
-    loan = _loan(entry)
-    return Traced(loan, loan.collective, loan) if loan else None
+    loan = _loan(entry)  # its name already says whose loan it is
+    return Traced(loan, None, loan) if loan else None
 
 
 def _repayment(entry) -> Traced | None:

@@ -122,6 +122,7 @@ MONEY_PARAMS = {"amount"}
 
 ROW_STATUS = {
     "settled": ("ok", gettext_lazy("Voldaan")),
+    "ahead": ("ok", gettext_lazy("Vooruitbetaald")),
     "late": ("late", gettext_lazy("Achterstallig")),
     "due": ("contracted", gettext_lazy("Vervalt vandaag")),
     "partly": ("paying", gettext_lazy("Deels voldaan")),
@@ -196,12 +197,18 @@ def _schedule(status: services.Position, today: Date) -> dict:
     """The current schedule with what is settled and open per instalment, and totals."""
     rows = []
     totals = dict.fromkeys(("principal", "interest", "payment", "settled", "open"), ZERO)
-    for row in status.rows:
-        settled = status.allocated.get((Component.INTEREST, row.n), ZERO) + status.allocated.get(
-            (Component.PRINCIPAL, row.n), ZERO
+    # Money paid ahead (held on 2100) counts against the first instalments still open, as the
+    # position does and as the day-end books it when they fall due (docs/loans.md).
+    for row, open_, _held in status.open_after_advance():
+        ahead = max(status.open_interest(row) + status.open_principal(row), ZERO) - open_
+        settled = (
+            status.allocated.get((Component.INTEREST, row.n), ZERO)
+            + status.allocated.get((Component.PRINCIPAL, row.n), ZERO)
+            + ahead
         )
-        open_ = status.open_interest(row) + status.open_principal(row)
-        if open_ <= 0:
+        if open_ <= 0 and ahead > 0:
+            key = "ahead"
+        elif open_ <= 0:
             key = "settled"
         elif row.due_date < today:
             key = "late"
@@ -532,6 +539,11 @@ def repayment_reverse(request, pk):
     if repayment.is_reversed:
         messages.info(request, _("Deze aflossing is al teruggedraaid."))
         return redirect("loans:loan_detail", number=loan.number)
+    blocker = services.reversal_blocker(repayment)
+    if blocker:  # said before the manager fills in the form, not after
+        return _action_page(
+            request, loan, None, _("Aflossing terugdraaien"), repayment=repayment, help=blocker
+        )
     form = RepaymentReverseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = call_service(
@@ -565,16 +577,16 @@ def _reverse_help(repayment: Repayment) -> str:
         "Boekt een tegenboeking en maakt de toerekening ongedaan; de termijnen staan daarna "
         "weer open. Dit kan niet ongedaan worden gemaakt."
     )
-    later = Repayment.objects.filter(
-        loan_id=repayment.loan_id, pk__gt=repayment.pk, reversed_at__isnull=True
-    ).count()
-    if later:
-        text += " " + ngettext(
-            "De %(count)d aflossing die daarna is geboekt, wordt opnieuw geboekt zoals hij "
-            "binnenkwam, zodat rente en aflossing juist verdeeld zijn.",
+    later = services.repayments_after(repayment).count()
+    if later == 1:
+        text += " " + _(
+            "De aflossing die daarna is geboekt, wordt opnieuw geboekt zoals hij binnenkwam, "
+            "zodat rente en aflossing juist verdeeld zijn."
+        )
+    elif later:
+        text += " " + _(
             "De %(count)d aflossingen die daarna zijn geboekt, worden opnieuw geboekt zoals ze "
-            "binnenkwamen, zodat rente en aflossing juist verdeeld zijn.",
-            later,
+            "binnenkwamen, zodat rente en aflossing juist verdeeld zijn."
         ) % {"count": later}
     return text
 

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
+from schwifty import IBAN
 
 from fund import selectors as fund_selectors
 from fund.audit_labels import ValueFormatter, action_label, describe_changes
@@ -156,6 +157,14 @@ def _trial_balance_totals(rows) -> list[dict]:
     for total in totals.values():
         total["balanced"] = total["debit"] == total["credit"]
     return list(totals.values())
+
+
+def _spaced_iban(text: str) -> str:
+    """A payer reference as people read it: an IBAN in groups of four, anything else as is."""
+    try:
+        return IBAN(text).formatted
+    except ValueError:
+        return text
 
 
 def _changes(event, formatter: ValueFormatter) -> dict:
@@ -301,7 +310,7 @@ def _approvals_waiting(user, funds) -> list[dict]:
     rows += [
         {
             "what": disposal.get_kind_display(),
-            "number": disposal.receipt.payer_reference,
+            "number": _spaced_iban(disposal.receipt.payer_reference),
             "collective": disposal.name or "–",
             "fund": disposal.receipt.fund.name,
             "amount": disposal.receipt.amount,

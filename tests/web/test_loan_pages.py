@@ -821,7 +821,7 @@ def test_reversing_an_earlier_repayment_says_the_later_ones_are_booked_again(cli
         reference="termijn 2",
     )
     page = client.get(reverse("loans:repayment_reverse", kwargs={"pk": lw.repayment.pk}))
-    assert "De 1 aflossing die daarna is geboekt, wordt opnieuw geboekt" in page_text(page.content)
+    assert "De aflossing die daarna is geboekt, wordt opnieuw geboekt" in page_text(page.content)
     response = client.post(
         reverse("loans:repayment_reverse", kwargs={"pk": lw.repayment.pk}),
         {"reason": "Storno van de bank", "date": ""},

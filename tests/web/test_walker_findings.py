@@ -5,10 +5,12 @@ own loan change, a repayment typed in again after Back is not booked twice unask
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.urls import reverse
 
 from fund.models import ApplicationState
+from loans import services
 from loans.models import ChangeState, LoanChange, Repayment
 
 from .conftest import DAY, page_text
@@ -91,3 +93,33 @@ def test_the_fund_page_activity_links_each_loan_event_to_its_loan(client, world)
     client.force_login(world.manager_a)
     page = client.get(reverse("fund:fund_detail", kwargs={"slug": world.fund_a.slug}))
     assert reverse("loans:loan_detail", kwargs={"number": lw.loan.number}) in page.content.decode()
+
+
+def test_a_reversal_that_must_wait_says_so_before_the_form(client, world):
+    lw = build_loans(world)
+    client.force_login(world.manager_a)
+    # a prepayment after the first repayment changed the schedule
+    services.repayment_record(
+        loan=lw.loan, amount="9000.00", value_date=DAY, recorded_by=world.manager_a
+    )
+    page = client.get(reverse("loans:repayment_reverse", kwargs={"pk": lw.repayment.pk}))
+    text = page_text(page.content)
+    assert "Draai eerst die terug" in text
+    assert page.context["form"] is None
+    prepayment = Repayment.objects.filter(loan=lw.loan).latest("pk")
+    assert prepayment.version_id is not None
+
+
+def test_the_schedule_counts_money_paid_ahead_against_the_instalment(client, db):
+    from tests.loans.test_loan_helpers import disbursed_loan, funded_team
+
+    team = funded_team()
+    loan = disbursed_loan(
+        team, day=date(2026, 11, 2), first_due=date(2026, 12, 1), amount="12000.00"
+    )
+    services.repayment_record(loan=loan, amount="1032.80", value_date=DAY, recorded_by=team.manager)
+    client.force_login(team.manager)
+    page = client.get(reverse("loans:loan_detail", kwargs={"number": loan.number}))
+    first = page.context["schedule"]["rows"][0]
+    assert (first["status"], first["open"]) == ("ahead", 0)
+    assert "Vooruitbetaald" in page_text(page.content)
