@@ -42,7 +42,6 @@ def reconcile_fund(book, report) -> None:
         return
     _grants(fund, book, report)
     _contributions(fund, book, report)
-    _suspense(fund, book, report)
 
 
 def _grants(fund, book, report) -> None:
@@ -105,26 +104,3 @@ def _contributions(fund, book, report) -> None:
                 f"{expected.get(key, 0) / 100:.2f}, in the ledger {(credit - debit) / 100:.2f}"
             )
     report.checked["investors"] = len({investor for _code, investor in expected})
-
-
-def _suspense(fund, book, report) -> None:
-    from django.db.models import Q
-
-    from loans.models import ChangeState, UnmatchedReceipt
-
-    balances = _balances(book, (chart.SUSPENSE,), "party")
-    open_receipts = UnmatchedReceipt.objects.filter(fund=fund, repayment__isnull=True).exclude(
-        Q(disposals__state=ChangeState.EXECUTED)
-    )
-    expected: dict[str, int] = defaultdict(int)
-    for receipt in open_receipts:
-        expected[receipt.payer_reference] += to_cents(receipt.amount)
-    payers = set(expected) | {key for _code, key in balances}
-    for payer in payers:
-        debit, credit = balances.get((chart.SUSPENSE, payer), (0, 0))
-        if credit - debit != expected.get(payer, 0):
-            report.differences.append(
-                f"suspense {payer}: open receipts {expected.get(payer, 0) / 100:.2f}, "
-                f"on 1900 in the ledger {(credit - debit) / 100:.2f}"
-            )
-    report.checked["receipts in suspense"] = open_receipts.count()

@@ -14,6 +14,7 @@ from django.utils.formats import number_format
 from moneyed import get_currency
 
 BASE_CURRENCY = "EUR"
+ZERO = Decimal("0.00")  # the one zero amount of the apps (the pure engines keep their own)
 ROUNDING_MODES = {"half-up": ROUND_HALF_UP, "half-even": ROUND_HALF_EVEN}
 
 

@@ -10,7 +10,8 @@ class LoansConfig(AppConfig):
         from ledger.checks import register_reconciliation
 
         from . import sources
-        from .checks import reconcile_loans
+        from .checks import reconcile_loans, reconcile_suspense
 
         register_reconciliation("loans", reconcile_loans)
+        register_reconciliation("suspense", reconcile_suspense)
         sources.register()

@@ -4,7 +4,8 @@ For every loan of the book's fund: outstanding principal (schedule rows less pri
 allocations) against its 1200 balance, interest posted due and unpaid against 1210, unpaid fees
 and premiums against 1220, open accruals against 1230 and money paid ahead and not yet
 allocated against 2100. Any contract key on those accounts
-that names no loan of the fund is reported too.
+that names no loan of the fund is reported too. Receipts in suspense (1900) are reconciled per
+payer (:func:`reconcile_suspense`).
 """
 
 from __future__ import annotations
@@ -67,3 +68,36 @@ def reconcile_loans(book, report) -> None:
         if key not in numbers and key.startswith("L-") and any(balances.values()):
             report.differences.append(f"contract {key} has loan balances but is no loan")
     report.checked["loans"] = len(numbers)
+
+
+def reconcile_suspense(book, report) -> None:
+    """Receipts in suspense not yet matched, refunded or booked elsewhere, per payer, against
+    the payer's balance on 1900."""
+    from django.db.models import Q
+
+    from .models import ChangeState, UnmatchedReceipt
+
+    fund = getattr(book, "fund", None)
+    if fund is None:
+        return
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    rows = Balance.objects.filter(account__book=book, account__code=chart.SUSPENSE, kind="party")
+    for code, key, debit, credit in rows.values_list("account__code", "key", "debit", "credit"):
+        totals[(code, key)][0] += debit
+        totals[(code, key)][1] += credit
+    balances = {k: (v[0], v[1]) for k, v in totals.items()}
+    open_receipts = UnmatchedReceipt.objects.filter(fund=fund, repayment__isnull=True).exclude(
+        Q(disposals__state=ChangeState.EXECUTED)
+    )
+    expected: dict[str, int] = defaultdict(int)
+    for receipt in open_receipts:
+        expected[receipt.payer_reference] += to_cents(receipt.amount)
+    payers = set(expected) | {key for _code, key in balances}
+    for payer in payers:
+        debit, credit = balances.get((chart.SUSPENSE, payer), (0, 0))
+        if credit - debit != expected.get(payer, 0):
+            report.differences.append(
+                f"suspense {payer}: open receipts {expected.get(payer, 0) / 100:.2f}, "
+                f"on 1900 in the ledger {(credit - debit) / 100:.2f}"
+            )
+    report.checked["receipts in suspense"] = open_receipts.count()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fund.models import Application, Collective, Fund, code_validator
 from ledger import clock
-from ledger.money import format_amount
+from ledger.money import ZERO, format_amount
 
 from .allocation import Component
 from .schedule import DayCount, Frequency, GraceInterest, InterestMethod, Method, Rounding
@@ -28,7 +28,6 @@ AMOUNT = {"max_digits": 14, "decimal_places": 2}
 RATE = {"max_digits": 9, "decimal_places": 6}
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 MAX_TERM_MONTHS = 600  # 50 years; SVn's longest municipal loans run 30
-ZERO = Decimal("0.00")
 
 
 def _choices(enum) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from fund.models import Fund
 from fund.selectors import is_auditor, is_manager
 from ledger import chart
 from ledger.models import Balance, JournalEntry, JournalLine
-from ledger.money import from_cents
+from ledger.money import ZERO, from_cents
 from ledger.selectors import balances_by_code
 
 from .models import SERVICED_STATES, ArrearsBucket, Loan, LoanState, Repayment
@@ -30,7 +30,6 @@ from .services import (
     loan_statuses,
 )
 
-ZERO = Decimal("0.00")
 BUCKETS = [b.value for b in ArrearsBucket]
 
 __all__ = [

@@ -69,7 +69,7 @@ from fund.services import (
 )
 from ledger import chart, clock
 from ledger.models import JournalEntry
-from ledger.money import AmountSyntaxError, format_amount, parse_amount, round_money, to_cents
+from ledger.money import ZERO, AmountSyntaxError, format_amount, parse_amount, round_money, to_cents
 from ledger.seal import seal_book
 from ledger.services import (
     Cr,
@@ -122,7 +122,6 @@ from .schedule import (
     year_fraction,
 )
 
-ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 OVERPAYMENT_CHOICES = ("shorten", "lower")
 

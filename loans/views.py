@@ -41,7 +41,7 @@ from fund.templatetags.figures import format_rate
 from fund.web import call_service, page_of
 from ledger import clock
 from ledger.exceptions import LedgerError
-from ledger.money import format_amount
+from ledger.money import ZERO, format_amount
 from ledger.selectors import audit_events, contract_lines
 
 from . import selectors, services
@@ -84,7 +84,6 @@ from .models import (
 )
 from .selectors import contract_balances, loans_for
 
-ZERO = Decimal("0.00")
 REFUSALS = (LoanError, FundError, LedgerError, ValidationError)
 
 CHANGE_TITLES = {
