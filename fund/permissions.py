@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
@@ -175,15 +174,3 @@ def role_required(*roles: str, write: bool = False) -> Callable:
         return login_required(wrapper)
 
     return decorator
-
-
-class RoleRequiredMixin(LoginRequiredMixin):
-    """The same for class-based views: set ``roles`` (and ``write = True`` for changes)."""
-
-    roles: tuple[str, ...] = ()
-    write: bool = False
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            _check(request.user, self.roles, self.write)
-        return super().dispatch(request, *args, **kwargs)

@@ -12,7 +12,7 @@ from datetime import date as Date
 
 from django.db.models import Q, Sum
 
-from .models import Account, AuditEvent, Balance, Book, DailyTotal, JournalEntry, JournalLine
+from .models import Account, AuditEvent, Balance, Book, DailyTotal, JournalLine
 
 
 @dataclass(frozen=True)
@@ -228,12 +228,6 @@ def account_statement(
         page_size=page_size,
         has_next=has_next,
     )
-
-
-def entries_for_source(*, source_type: str, source_id: str):
-    return JournalEntry.objects.filter(
-        source_type=source_type, source_id=str(source_id)
-    ).prefetch_related("lines__account")
 
 
 def contract_lines(*, book: Book, contract: str):

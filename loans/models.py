@@ -145,7 +145,6 @@ class LoanState(models.TextChoices):
 
 
 SERVICED_STATES = (LoanState.DISBURSING, LoanState.ACTIVE)
-CLOSED_STATES = (LoanState.REPAID, LoanState.WRITTEN_OFF, LoanState.CONVERTED)
 
 
 class ArrearsBucket(models.TextChoices):

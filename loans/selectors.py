@@ -21,7 +21,7 @@ from ledger.models import Balance, JournalEntry, JournalLine
 from ledger.money import ZERO, from_cents
 from ledger.selectors import balances_by_code
 
-from .models import SERVICED_STATES, ArrearsBucket, Loan, LoanState, Repayment
+from .models import SERVICED_STATES, ArrearsBucket, Loan, Repayment
 from .services import (
     Position,
     SettlementQuote,
@@ -202,12 +202,6 @@ def portfolio_relent(fund: Fund, as_of: Date | None = None) -> dict[str, Decimal
         "capital": capital,
         "relent": relent,
     }
-
-
-def loans_closed(fund: Fund) -> QuerySet[Loan]:
-    return Loan.objects.filter(
-        fund=fund, state__in=[LoanState.REPAID, LoanState.WRITTEN_OFF, LoanState.CONVERTED]
-    )
 
 
 def loans_for(user) -> QuerySet[Loan]:

@@ -3,17 +3,15 @@ deferred constraint trigger that refuses an unbalanced entry at commit."""
 
 from django.db import migrations
 
+from ledger.migrations import _frozen, _sql_v1
+
 
 def install(apps, schema_editor):
-    from ledger import dbrules
-
-    dbrules.install(schema_editor.connection)
+    _frozen.run(schema_editor, _sql_v1.RULES, "install")
 
 
 def uninstall(apps, schema_editor):
-    from ledger import dbrules
-
-    dbrules.uninstall(schema_editor.connection)
+    _frozen.run(schema_editor, _sql_v1.RULES, "remove")
 
 
 class Migration(migrations.Migration):

@@ -10,12 +10,12 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from ledger.migrations import _frozen, _sql_v1
+
 
 def reinstall(apps, schema_editor):
-    from ledger import dbrules
-
-    dbrules.uninstall(schema_editor.connection)
-    dbrules.install(schema_editor.connection)
+    _frozen.run(schema_editor, _sql_v1.RULES, "remove")
+    _frozen.run(schema_editor, _sql_v1.RULES, "install")
 
 
 class Migration(migrations.Migration):

@@ -4,19 +4,15 @@ import django.db.models.deletion
 import ledger.clock
 from django.db import migrations, models
 
+from ledger.migrations import _frozen, _sql_v1
+
 
 def install_rules(apps, schema_editor):
-    from ledger import dbrules
-
-    dbrules.install_seal_rules(schema_editor.connection)
+    _frozen.run(schema_editor, _sql_v1.SEALS, "install")
 
 
 def remove_rules(apps, schema_editor):
-    from ledger import dbrules
-
-    with schema_editor.connection.cursor() as cursor:
-        for sql in dbrules.seal_statements(schema_editor.connection.vendor, remove=True):
-            cursor.execute(sql)
+    _frozen.run(schema_editor, _sql_v1.SEALS, "remove")
 
 
 class Migration(migrations.Migration):

@@ -5,16 +5,15 @@ not see TRUNCATE). See ledger/dbrules.py."""
 from django.db import migrations
 
 
-def install(apps, schema_editor):
-    from ledger import dbrules
+from ledger.migrations import _frozen, _sql_v1
 
-    dbrules.install_guards(schema_editor.connection)
+
+def install(apps, schema_editor):
+    _frozen.run(schema_editor, _sql_v1.GUARDS, "install")
 
 
 def remove(apps, schema_editor):
-    from ledger import dbrules
-
-    dbrules.remove_guards(schema_editor.connection)
+    _frozen.run(schema_editor, _sql_v1.GUARDS, "remove")
 
 
 class Migration(migrations.Migration):
