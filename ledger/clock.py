@@ -49,3 +49,19 @@ def travel(moment: datetime | date) -> Iterator[None]:
         yield
     finally:
         _moment.reset(token)
+
+
+# --- the calendar: the one home of month-end arithmetic -------------------------------------
+
+
+def first_of_next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def month_end(year: int, month: int) -> date:
+    """The last day of ``month`` in ``year``."""
+    return date.fromordinal(first_of_next_month(date(year, month, 1)).toordinal() - 1)
+
+
+def is_month_end(day: date) -> bool:
+    return first_of_next_month(day).toordinal() - day.toordinal() == 1

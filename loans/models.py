@@ -154,6 +154,19 @@ class ArrearsBucket(models.TextChoices):
     D61_90 = "61-90", _("61-90 dagen")
     OVER_90 = "90+", _("Meer dan 90 dagen")
 
+    @classmethod
+    def for_days(cls, days: int) -> ArrearsBucket:
+        """The bucket of a loan ``days`` past due: the one home of the boundaries."""
+        for limit, bucket in (
+            (0, cls.CURRENT),
+            (30, cls.D1_30),
+            (60, cls.D31_60),
+            (90, cls.D61_90),
+        ):
+            if days <= limit:
+                return bucket
+        return cls.OVER_90
+
 
 class Loan(models.Model):
     """A development loan from an approved loan application.

@@ -83,9 +83,7 @@ class LoanPosition:
 
     @property
     def bucket(self) -> str:
-        from .services import _bucket
-
-        return _bucket(self.days_past_due)
+        return ArrearsBucket.for_days(self.days_past_due)
 
 
 def _position(loan: Loan, position: Position, as_of: Date) -> LoanPosition:

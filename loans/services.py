@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import transaction
@@ -115,6 +115,7 @@ from .schedule import (
     InterestMethod,
     LoanTerms,
     Method,
+    Rounding,
     ScheduleError,
     accrued_interest,
     build_schedule,
@@ -218,10 +219,11 @@ def _audit(actor, action: str, loan: Loan, before: dict | None = None, **after) 
     )
 
 
-def _round(value: Fraction | Decimal) -> Decimal:
+def _round(value: Fraction | Decimal, loan: Loan) -> Decimal:
+    """An amount of ``loan`` to the cent, rounded as its contract says (half-up or half-even)."""
     if isinstance(value, Fraction):
         value = Decimal(value.numerator) / Decimal(value.denominator)
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=Rounding(loan.rounding).decimal_mode)
 
 
 def _day_count(loan: Loan) -> str:
@@ -243,20 +245,8 @@ def _interest(loan: Loan, balance: Decimal, start: Date, end: Date, rate=None) -
     )
 
 
-def _month_end(day: Date) -> bool:
-    return (day + timedelta(days=1)).day == 1
-
-
 def _bucket(days: int) -> str:
-    if days <= 0:
-        return ArrearsBucket.CURRENT
-    if days <= 30:
-        return ArrearsBucket.D1_30
-    if days <= 60:
-        return ArrearsBucket.D31_60
-    if days <= 90:
-        return ArrearsBucket.D61_90
-    return ArrearsBucket.OVER_90
+    return ArrearsBucket.for_days(days)
 
 
 # --- reading the schedule and what is open ---------------------------------------------------
@@ -715,7 +705,7 @@ def _carry_rows(version: ScheduleVersion, rows: Iterable[Instalment]) -> list[In
 
 
 def _anchor(day: Date) -> int:
-    return 31 if (day + timedelta(days=1)).day == 1 else day.day
+    return 31 if clock.is_month_end(day) else day.day
 
 
 # --- disbursement --------------------------------------------------------------------------
@@ -1056,7 +1046,9 @@ def _accrue(loan: Loan, state: Position, day: Date, run_by=None) -> bool:
     whole = year_fraction(start, row.due_date, _day_count(loan))
     if whole <= 0 or row.interest <= 0:
         return False
-    target = _round(Fraction(row.interest) * year_fraction(start, day, _day_count(loan)) / whole)
+    target = _round(
+        Fraction(row.interest) * year_fraction(start, day, _day_count(loan)) / whole, loan
+    )
     open_accruals = list(Accrual.objects.filter(loan=loan, reversal_entry__isnull=True))
     booked = sum((a.amount for a in open_accruals), ZERO)
     if target < booked:
@@ -1225,7 +1217,7 @@ def _day_batch(fund: Fund, date: Date, ids: list[int], run_by) -> dict[str, int]
             counts["due"] += _post_due(loan, rows, run_by, post=False)
             if state.advance > 0 or any(r.principal < 0 for r in rows):
                 state = states[loan.pk] = loan_status(loan)
-        if _month_end(date):
+        if clock.is_month_end(date):
             counts["accrued"] += _accrue(loan, state, date, run_by)
             counts["penalties"] += _penalty(loan, state, date, run_by)
         counts["in_arrears"] += _set_arrears(loan, state, date, save=False) > 0
@@ -1310,7 +1302,7 @@ def _quote(loan: Loan, state: Position, day: Date) -> SettlementQuote:
         accrued = _interest(loan, ahead[0].opening_balance, start, day)
     premium = ZERO
     if ahead and loan.success_premium_pct > 0:
-        premium = _round(loan.disbursed * loan.success_premium_pct / 100)
+        premium = _round(loan.disbursed * loan.success_premium_pct / 100, loan)
     return SettlementQuote(
         loan=loan,
         date=day,

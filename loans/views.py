@@ -952,11 +952,6 @@ def repayments_import(request):
 # --- portfolio -----------------------------------------------------------------------------
 
 
-def _month_end(year: int, month: int) -> Date:
-    following = Date(year + (month == 12), month % 12 + 1, 1)
-    return Date.fromordinal(following.toordinal() - 1)
-
-
 @role_required(MANAGER, AUDITOR)
 def portfolio(request, slug):
     fund = get_object_or_404(funds_for(request.user).select_related("book"), slug=slug)
@@ -978,7 +973,7 @@ def portfolio(request, slug):
     last_month = 12 if year < as_of.year else (as_of.month if year == as_of.year else 0)
     flows = []
     for month in range(1, last_month + 1):
-        start, end = Date(year, month, 1), _month_end(year, month)
+        start, end = Date(year, month, 1), clock.month_end(year, month)
         flows.append({"month": start, **selectors.portfolio_flows(fund, start, min(end, as_of))})
     flow_totals = {
         key: sum((f[key] for f in flows), ZERO) for key in ("disbursed", "repaid", "written_off")

@@ -694,7 +694,7 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
     month = M(1, 1)
     while month <= today:
         events.append((month, 0, "payments", None, None))
-        month = _first_of_next_month(month)
+        month = clock.first_of_next_month(month)
     events.sort(key=lambda e: (e[0], e[1]))
 
     processed = {"rfb": None, "eof": None}
@@ -749,7 +749,7 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
                     product=products[story.product],
                     contracted_by=first,
                     date=day,
-                    first_due=_first_of_next_month(M(*story.tranches[0][0])),
+                    first_due=clock.first_of_next_month(M(*story.tranches[0][0])),
                 )
         elif kind == "tranche":
             with _on(day):
@@ -898,7 +898,7 @@ def next_day_end(fund: Fund, after: date, to: date) -> date | None:
     if after >= to:
         return None
     tomorrow = after + timedelta(days=1)
-    month_end = _first_of_next_month(tomorrow) - timedelta(days=1)
+    month_end = clock.first_of_next_month(tomorrow) - timedelta(days=1)
     due = Instalment.objects.filter(
         version__loan__fund=fund,
         version__loan__state__in=SERVICED_STATES,
@@ -919,10 +919,6 @@ def day_end_days(fund: Fund, after: date, to: date) -> Iterator[date]:
     while day is not None:
         yield day
         day = next_day_end(fund, day, to)
-
-
-def _first_of_next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def logins_text() -> str:

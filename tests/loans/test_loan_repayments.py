@@ -274,3 +274,14 @@ def test_early_settlement_quote_closes_the_loan_with_the_success_premium(db):
         assert contract_balance(loan, code) == 0
     assert contract_balance(loan, chart.FEE_INCOME) == D("-180.00")
     assert_books_ok(team.fund)
+
+
+@pytest.mark.parametrize(("rounding", "premium"), [("half-up", "5.01"), ("half-even", "5.00")])
+def test_the_success_premium_is_rounded_as_the_contract_says(db, rounding, premium):
+    team = funded_team()
+    make_product(team, success_premium_pct=D("0.5"), rounding=rounding)
+    loan = disbursed_loan(team, amount="1001.00", term_months=12)
+    assert loan.rounding == rounding
+    # 0,5 % of 1.001,00 is 5,005: half-up gives 5,01, half-even 5,00
+    quote = services.loan_settlement_quote(loan=loan, date=date(2026, 1, 20))
+    assert quote.premium == D(premium)
