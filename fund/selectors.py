@@ -14,6 +14,7 @@ from ledger import chart, clock
 from ledger.money import from_cents
 from ledger.selectors import account_balance, balances_by_code
 
+from . import permissions
 from .models import (
     Application,
     ApplicationKind,
@@ -131,11 +132,11 @@ def money_total(values) -> Money:
 
 
 def is_manager(user) -> bool:
-    return user.is_authenticated and user.managed_funds.exists()
+    return permissions.has_role(user, permissions.MANAGER)
 
 
 def is_auditor(user) -> bool:
-    return user.is_authenticated and user.groups.filter(name="auditors").exists()
+    return permissions.is_auditor(user)
 
 
 def funds_for(user) -> QuerySet[Fund]:

@@ -74,6 +74,7 @@ from .permissions import (
     MEMBER,
     NO_ROLE,
     can_write,
+    conflict_of_interest,
     forget_roles,
     has_role,
     is_staff_reader,
@@ -740,7 +741,16 @@ def _application_actions(user, application: Application) -> dict:
         and not has_grant
     ):
         actions["award_form"] = GrantAwardForm(auto_id="award_%s")
-    actions["any"] = any(actions.values())
+    # The loan is contracted on the loans side; whether this user may is decided here, not in
+    # the template (an independent manager of the fund, while no loan exists yet).
+    actions["contract"] = (
+        manager
+        and state == ApplicationState.APPROVED
+        and application.kind == ApplicationKind.LOAN
+        and not hasattr(application, "loan")
+        and not conflict_of_interest(user, collective=application.collective)
+    )
+    actions["any"] = any(v for k, v in actions.items() if k != "contract")
     return actions
 
 

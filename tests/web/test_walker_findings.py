@@ -123,3 +123,15 @@ def test_the_schedule_counts_money_paid_ahead_against_the_instalment(client, db)
     first = page.context["schedule"]["rows"][0]
     assert (first["status"], first["open"]) == ("ahead", 0)
     assert "Vooruitbetaald" in page_text(page.content)
+
+
+def test_the_view_not_the_template_decides_who_may_contract_a_loan(client, world):
+    lw = build_loans(world)
+    target = reverse("loans:loan_contract", kwargs={"number": lw.contractable.number})
+    detail = reverse("fund:application_detail", kwargs={"number": lw.contractable.number})
+    client.force_login(world.manager_a)
+    page = client.get(detail)
+    assert page.context["actions"]["contract"] and target in page.content.decode()
+    client.force_login(world.auditor)
+    page = client.get(detail)
+    assert not page.context["actions"]["contract"] and target not in page.content.decode()
