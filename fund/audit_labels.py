@@ -40,8 +40,6 @@ ACTION_LABELS = {
     "account.create": gettext_lazy("Rekening aangemaakt"),
     "period.create": gettext_lazy("Periode aangemaakt"),
     "period.close": gettext_lazy("Periode afgesloten"),
-    "loan_product.create": gettext_lazy("Leningproduct vastgelegd"),
-    "loan.contract": gettext_lazy("Lening gecontracteerd"),
     "collective.change_approve": gettext_lazy("Wijziging collectiefgegevens goedgekeurd"),
     "collective.change_reject": gettext_lazy("Wijziging collectiefgegevens afgewezen"),
     "role.grant": gettext_lazy("Rol toegekend"),
@@ -54,30 +52,6 @@ ACTION_LABELS = {
     "user.invite": gettext_lazy("Gebruiker uitgenodigd"),
     "user.deactivate": gettext_lazy("Account gedeactiveerd"),
     "user.activate": gettext_lazy("Account weer geactiveerd"),
-    "loan.disburse": gettext_lazy("Tranche uitbetaald"),
-    "loan.disbursement_propose": gettext_lazy("Tranche voorgesteld"),
-    "loan.disbursement_approve": gettext_lazy("Tranche goedgekeurd"),
-    "loan.disbursement_reject": gettext_lazy("Tranche afgewezen"),
-    "loan.repayment": gettext_lazy("Aflossing ontvangen"),
-    "loan.repayment_reverse": gettext_lazy("Aflossing teruggedraaid"),
-    "loan.repayment_rebook": gettext_lazy("Aflossing opnieuw geboekt na een tegenboeking"),
-    "loan.change_withdraw": gettext_lazy("Voorstel ingetrokken door wie het deed"),
-    "loan.receipt_unmatched": gettext_lazy("Ontvangst in tussenrekening"),
-    "loan.receipt_refund_propose": gettext_lazy("Terugbetaling ontvangst voorgesteld"),
-    "loan.receipt_refund_approve": gettext_lazy("Ontvangst terugbetaald"),
-    "loan.receipt_refund_reject": gettext_lazy("Terugbetaling ontvangst afgewezen"),
-    "loan.receipt_contribution_propose": gettext_lazy("Ontvangst als storting voorgesteld"),
-    "loan.receipt_contribution_approve": gettext_lazy("Ontvangst geboekt als storting"),
-    "loan.receipt_contribution_reject": gettext_lazy("Ontvangst als storting afgewezen"),
-    "loan.restructure_propose": gettext_lazy("Herstructurering voorgesteld"),
-    "loan.restructure_approve": gettext_lazy("Herstructurering goedgekeurd"),
-    "loan.restructure_reject": gettext_lazy("Herstructurering afgewezen"),
-    "loan.write_off_propose": gettext_lazy("Afschrijving voorgesteld"),
-    "loan.write_off_approve": gettext_lazy("Afschrijving goedgekeurd"),
-    "loan.write_off_reject": gettext_lazy("Afschrijving afgewezen"),
-    "loan.conversion_propose": gettext_lazy("Omzetting in subsidie voorgesteld"),
-    "loan.conversion_approve": gettext_lazy("Omgezet in subsidie (kwijtgescholden)"),
-    "loan.conversion_reject": gettext_lazy("Omzetting in subsidie afgewezen"),
 }
 
 
@@ -179,38 +153,21 @@ FIELD_LABELS = {
     "replaces": gettext_lazy("Herboeking van aflossing"),
 }
 
-# The same name, another meaning in one event: labelled for what it is there.
-ACTION_FIELD_LABELS = {
-    ("loan.repayment", "amount"): gettext_lazy("Ontvangen bedrag"),
-    ("loan.repayment", "principal"): gettext_lazy("Waarvan aflossing"),
-    ("loan.repayment", "interest"): gettext_lazy("Waarvan rente"),
-    ("loan.repayment", "fees"): gettext_lazy("Waarvan kosten en boeterente"),
-    ("loan.repayment", "prepayment"): gettext_lazy("Waarvan vervroegd afgelost"),
-    ("loan.repayment", "advance"): gettext_lazy("Waarvan vooruitbetaald"),
-    ("loan.disburse", "amount"): gettext_lazy("Uitbetaald bedrag"),
-}
+# The same name, another meaning in one event: labelled for what it is there. The apps above
+# register their own (``register``), as loans/audit.py does for the loans.
+ACTION_FIELD_LABELS: dict[tuple[str, str], object] = {}
 
 # After-values that are facts of the event, never a change of the object's snapshot.
-ACTION_FACTS = {
-    "loan.repayment": (
-        "amount",
-        "value_date",
-        "principal",
-        "interest",
-        "fees",
-        "prepayment",
-        "advance",
-        "repayment",
-        "version",
-    ),
-}
-# A repayment booked again after a reversal is labelled and read like the repayment it replaces.
-for _field in ACTION_FACTS["loan.repayment"]:
-    if ("loan.repayment", _field) in ACTION_FIELD_LABELS:
-        ACTION_FIELD_LABELS[("loan.repayment_rebook", _field)] = ACTION_FIELD_LABELS[
-            ("loan.repayment", _field)
-        ]
-ACTION_FACTS["loan.repayment_rebook"] = (*ACTION_FACTS["loan.repayment"], "replaces")
+ACTION_FACTS: dict[str, tuple[str, ...]] = {}
+
+
+def register(*, actions: dict, field_labels: dict | None = None, facts: dict | None = None):
+    """Labels of an app's audit actions, registered from its ``AppConfig.ready`` (the app
+    that records an action names it; this floor only reads the names)."""
+    ACTION_LABELS.update(actions)
+    ACTION_FIELD_LABELS.update(field_labels or {})
+    ACTION_FACTS.update(facts or {})
+
 
 # The loan proposal's parameters ("params"), as the proposal form names them.
 PARAM_LABELS = {

@@ -9,9 +9,10 @@ class LoansConfig(AppConfig):
     def ready(self) -> None:
         from ledger.checks import register_reconciliation
 
-        from . import sources
+        from . import audit, sources
         from .checks import reconcile_loans, reconcile_suspense
 
         register_reconciliation("loans", reconcile_loans)
         register_reconciliation("suspense", reconcile_suspense)
         sources.register()
+        audit.register()

@@ -85,6 +85,7 @@ from ledger.text import visible_text
 
 from . import exceptions as exc
 from .allocation import AllocationError, Component, OpenItem, allocate, parse_order
+from .audit import LoanAction
 from .models import (
     SERVICED_STATES,
     Accrual,
@@ -208,10 +209,10 @@ def _snapshot(loan: Loan) -> dict:
     }
 
 
-def _audit(actor, action: str, loan: Loan, before: dict | None = None, **after) -> None:
+def _audit(actor, action: LoanAction, loan: Loan, before: dict | None = None, **after) -> None:
     audit_record(
         actor=actor,
-        action=f"loan.{action}",
+        action=action,
         obj=loan,
         book_id=loan.fund.book_id,
         before=before,
@@ -414,7 +415,7 @@ def loan_product_create(*, fund: Fund, code: str, name: str, created_by, **field
     product.save()
     audit_record(
         actor=created_by,
-        action="loan_product.create",
+        action=LoanAction.PRODUCT_CREATE,
         obj=product,
         book_id=fund.book_id,
         after={"code": code, "name": name, "annual_rate": str(product.annual_rate)},
@@ -535,7 +536,7 @@ def loan_contract(
             used_by=contracted_by,
             reason=f"lening {loan.number} lager dan toegekend",
         )
-    _audit(contracted_by, "contract", loan, before={}, first_due=first_due.isoformat())
+    _audit(contracted_by, LoanAction.CONTRACT, loan, before={}, first_due=first_due.isoformat())
     return loan
 
 
@@ -764,7 +765,7 @@ def tranche_propose(
         reason=reason.strip() or milestone.strip() or _("Uitbetaling tranche"),
         proposed_by=proposed_by,
     )
-    _audit(proposed_by, "disbursement_propose", loan, change=change.pk, params=params)
+    _audit(proposed_by, LoanAction.DISBURSEMENT_PROPOSE, loan, change=change.pk, params=params)
     return change
 
 
@@ -860,7 +861,7 @@ def _disburse(
     )
     _audit(
         disbursed_by,
-        "disburse",
+        LoanAction.DISBURSE,
         loan,
         before,
         amount=str(money),
@@ -1511,7 +1512,7 @@ def _record_repayment(
         _set_arrears(loan, loan_status(loan), loan.status_date)
     _audit(
         by,
-        "repayment_rebook" if replaces else "repayment",
+        LoanAction.REPAYMENT_REBOOK if replaces else LoanAction.REPAYMENT,
         loan,
         before,
         repayment=repayment.pk,
@@ -1647,7 +1648,7 @@ def repayment_reverse(
         _set_arrears(loan, loan_status(loan), loan.status_date)
     _audit(
         reversed_by,
-        "repayment_reverse",
+        LoanAction.REPAYMENT_REVERSE,
         loan,
         before,
         repayment=repayment.pk,
@@ -1810,7 +1811,7 @@ def receipt_record_unmatched(
     )
     audit_record(
         actor=recorded_by,
-        action="loan.receipt_unmatched",
+        action=LoanAction.RECEIPT_UNMATCHED,
         obj=receipt,
         book_id=fund.book_id,
         after={"amount": str(money), "payer": payer, "entry": entry.pk},
@@ -1924,7 +1925,7 @@ def receipt_disposal_propose(
     )
     audit_record(
         actor=proposed_by,
-        action=f"loan.receipt_{kind}_propose",
+        action=LoanAction.of_disposal(kind, "propose"),
         obj=receipt,
         book_id=receipt.fund.book_id,
         after={
@@ -2005,7 +2006,7 @@ def receipt_disposal_decide(
     disposal.save()
     audit_record(
         actor=decided_by,
-        action=f"loan.receipt_{disposal.kind}_{'approve' if approve else 'reject'}",
+        action=LoanAction.of_disposal(disposal.kind, "approve" if approve else "reject"),
         obj=receipt,
         book_id=receipt.fund.book_id,
         after={
@@ -2378,7 +2379,9 @@ def loan_change_propose(
         reason=reason,
         proposed_by=proposed_by,
     )
-    _audit(proposed_by, f"{kind}_propose", loan, change=change.pk, params=params)
+    _audit(
+        proposed_by, LoanAction.of_change(kind, "propose"), loan, change=change.pk, params=params
+    )
     return change
 
 
@@ -2444,7 +2447,7 @@ def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason:
     change.save()
     _audit(
         decided_by,
-        f"{change.kind}_{'approve' if approve else 'reject'}",
+        LoanAction.of_change(change.kind, "approve" if approve else "reject"),
         loan,
         before,
         change=change.pk,
@@ -2476,7 +2479,7 @@ def loan_change_withdraw(*, change: LoanChange, withdrawn_by, reason: str) -> Lo
     change.decided_at = clock.now()
     change.decision_reason = reason
     change.save(update_fields=["state", "decided_at", "decision_reason"])
-    _audit(withdrawn_by, "change_withdraw", loan, None, change=change.pk, kind=change.kind)
+    _audit(withdrawn_by, LoanAction.CHANGE_WITHDRAW, loan, None, change=change.pk, kind=change.kind)
     return change
 
 
