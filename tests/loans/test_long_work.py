@@ -12,6 +12,7 @@ from ledger import exceptions as ledger_exc
 from ledger.services import period_close, period_create
 from loans import services
 from loans.models import DayRun, Repayment, UnmatchedReceipt
+from loans.services import bank_import, day_end
 from tests.loans.test_loan_helpers import (
     assert_books_ok,
     book_state,
@@ -33,9 +34,9 @@ class Crash(Exception):
     pass
 
 
-def crash_on_call(monkeypatch, name: str, call: int):
-    """Let ``services.<name>`` fail on its ``call``-th call, as a killed process would."""
-    real = getattr(services, name)
+def crash_on_call(monkeypatch, module, name: str, call: int):
+    """Let ``module.<name>`` fail on its ``call``-th call, as a killed process would."""
+    real = getattr(module, name)
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -44,7 +45,7 @@ def crash_on_call(monkeypatch, name: str, call: int):
             raise Crash(f"{name} stopped at call {call}")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, name, flaky)
+    monkeypatch.setattr(module, name, flaky)
 
 
 def test_day_end_in_batches_books_what_one_transaction_books(db):
@@ -67,8 +68,8 @@ def test_a_day_end_that_stopped_halfway_is_finished_by_running_again(db, monkeyp
     services.loans_run_days(
         funds=[team.fund], date_from=date(2026, 2, 1), date_to=date(2026, 2, 27)
     )
-    monkeypatch.setattr(services, "DAY_BATCH", 2)
-    crash_on_call(monkeypatch, "_day_batch", 2)
+    monkeypatch.setattr(day_end, "DAY_BATCH", 2)
+    crash_on_call(monkeypatch, day_end, "_day_batch", 2)
     with pytest.raises(Crash):
         services.loans_run_days(funds=[team.fund], date_to=MONTH_END)
     run = DayRun.objects.get(fund=team.fund, date=MONTH_END)
@@ -100,7 +101,7 @@ def test_an_import_books_in_batches_reports_progress_and_resumes(db, monkeypatch
     team, loans = fund_with_loans()
     lines = lines_for(loans)
     seen = []
-    crash_on_call(monkeypatch, "_import_batch", 2)
+    crash_on_call(monkeypatch, bank_import, "_import_batch", 2)
     with pytest.raises(Crash):
         services.repayments_import(
             fund=team.fund,

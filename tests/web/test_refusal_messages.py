@@ -13,7 +13,7 @@ from fund import exceptions as fund_exc
 from fund.web import add_errors
 from ledger import exceptions as ledger_exc
 from loans import exceptions as loan_exc
-from loans.services import _amount
+from loans.services._common import _amount
 
 
 class Empty(forms.Form):
