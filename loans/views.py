@@ -664,17 +664,24 @@ def loan_change_decide(request, pk):
             )
             messages.success(request, message)
             return redirect("loans:loan_detail", number=loan.number)
+    return _change_page(request, change, form, _("Besluiten over voorstel"))
+
+
+def _change_page(request, change: LoanChange, form, title, **extra):
+    """A proposal's page: what it changes and the loan as it stands, with ``form``."""
+    loan = change.loan
     return _action_page(
         request,
         loan,
         form,
-        _("Besluiten over voorstel"),
+        title,
         change=change,
         params=_param_rows(change),
-        own_proposal=own,
+        own_proposal=change.proposed_by_id == request.user.pk,
         tranche=change.kind == ChangeKind.DISBURSEMENT,
         days_back=(clock.today() - change.effective_date).days,
         position=selectors.loan_position(loan=loan, as_of=clock.today()),
+        **extra,
     )
 
 
@@ -693,19 +700,7 @@ def _change_withdraw(request, change: LoanChange):
         if done is not None:
             messages.success(request, _("Voorstel ingetrokken."))
             return redirect("loans:loan_detail", number=loan.number)
-    return _action_page(
-        request,
-        loan,
-        form,
-        _("Voorstel intrekken"),
-        change=change,
-        params=_param_rows(change),
-        own_proposal=True,
-        tranche=change.kind == ChangeKind.DISBURSEMENT,
-        days_back=(clock.today() - change.effective_date).days,
-        position=selectors.loan_position(loan=loan, as_of=clock.today()),
-        danger=True,
-    )
+    return _change_page(request, change, form, _("Voorstel intrekken"), danger=True)
 
 
 # --- suspense and bank import --------------------------------------------------------------

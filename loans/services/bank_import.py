@@ -235,21 +235,25 @@ def _import_batch(fund, lines, keys, imported_by, overpayment, result: ImportRes
             book_id=fund.book_id, idempotency_key__in=[k for k in keys if k]
         ).values_list("idempotency_key", flat=True)
     )
+    # The bank references of the batch already booked, read once (two queries); a reference
+    # booked earlier in this batch joins them as it is booked.
+    refs = {line.bank_reference for line in lines if line.bank_reference}
+    known = set(
+        Repayment.objects.filter(
+            loan__fund=fund, bank_reference__in=refs, reversed_at__isnull=True
+        ).values_list("bank_reference", flat=True)
+    ) | set(
+        UnmatchedReceipt.objects.filter(fund=fund, bank_reference__in=refs).values_list(
+            "bank_reference", flat=True
+        )
+    )
     for line, key in zip(lines, keys, strict=True):
-        if line.bank_reference:
-            seen = (
-                Repayment.objects.filter(
-                    loan__fund=fund, bank_reference=line.bank_reference, reversed_at__isnull=True
-                ).exists()
-                or UnmatchedReceipt.objects.filter(
-                    fund=fund, bank_reference=line.bank_reference
-                ).exists()
-            )
-        else:
-            seen = key in booked
+        seen = line.bank_reference in known if line.bank_reference else key in booked
         if line.amount <= 0 or seen:
             result.skipped.append(line)
             continue
+        if line.bank_reference:
+            known.add(line.bank_reference)
         loan = _match_loan(fund, line)
         if loan is not None:
             try:

@@ -140,3 +140,16 @@ def test_an_import_with_a_line_in_a_closed_period_writes_nothing(db):
         )
     assert not Repayment.objects.filter(loan__fund=team.fund).exists()
     assert not UnmatchedReceipt.objects.filter(fund=team.fund).exists()
+
+
+def test_a_bank_reference_is_booked_once_within_a_file_and_across_batches(db):
+    team, loans = fund_with_loans()
+    line = lines_for(loans[:1])[0]
+    twice = [line.__class__(**{**line.__dict__, "bank_reference": "REF-1"})] * 3
+    result = services.repayments_import(
+        fund=team.fund, lines=twice, imported_by=team.manager, batch_size=2
+    )
+    assert (len(result.repayments), len(result.skipped)) == (1, 2)
+    again = services.repayments_import(fund=team.fund, lines=twice, imported_by=team.manager)
+    assert (len(again.repayments), len(again.skipped)) == (0, 3)
+    assert Repayment.objects.filter(loan__fund=team.fund, bank_reference="REF-1").count() == 1
