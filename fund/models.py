@@ -19,7 +19,7 @@ from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 from schwifty import IBAN
 
-from ledger import clock
+from ledger import chart, clock
 from ledger.models import Book
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "EUR"}
@@ -103,11 +103,11 @@ class Compartment(models.Model):
 
     @property
     def bank_account(self) -> str:
-        return "1010" if self.kind == CompartmentKind.GRANT else "1000"
+        return chart.BANK_ACCOUNT[self.kind]
 
     @property
     def capital_account(self) -> str:
-        return "3010" if self.kind == CompartmentKind.GRANT else "3000"
+        return chart.CAPITAL_ACCOUNT[self.kind]
 
 
 class InvestorKind(models.TextChoices):
@@ -170,6 +170,19 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.investor} → {self.compartment}: {self.amount}"
+
+    @property
+    def paid(self) -> Money:
+        """What its contributions paid in: every one of ``contributions.all()``, so a list
+        that prefetches ``contributions`` asks nothing more. A contribution whose entry was
+        reversed still counts here (fund/checks.py leaves those out)."""
+        total = sum((c.amount.amount for c in self.contributions.all()), Decimal("0.00"))
+        return Money(total, self.amount.currency)
+
+    @property
+    def open(self) -> Money:
+        """What is still to be paid in: the amount committed less :attr:`paid`."""
+        return self.amount - self.paid
 
 
 class Contribution(models.Model):
@@ -290,7 +303,57 @@ class Proposal(models.TextChoices):
     REJECT = "reject", _("Afwijzen")
 
 
-class CollectiveChange(models.Model):
+class FourEyes(models.Model):
+    """A proposal decided with four eyes: one user proposes, a different one decides.
+
+    The one home of the rule's shape: the proposer and decider fields, the database
+    constraint (:meth:`four_eyes_constraint`, which each subclass puts in its ``Meta`` under
+    its own name) and the questions a page asks (:attr:`is_open`, :meth:`may_decide`). Who
+    may propose or decide at all (a manager of the fund, without a conflict of interest)
+    stays the services' business.
+
+    A subclass has its own ``state`` field, whose open state is ``"proposed"``. It may
+    override a field, or drop it with ``None``, to keep its columns as they are.
+    """
+
+    OPEN_STATE = "proposed"
+
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=clock.now, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def four_eyes_constraint(name: str, *, proposer: str = "proposed_by") -> models.CheckConstraint:
+        """The database's four eyes: whoever decides is not ``proposer`` (or nobody decided)."""
+        return models.CheckConstraint(
+            condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F(proposer)),
+            name=name,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for a decision."""
+        return self.state == self.OPEN_STATE
+
+    def is_proposer(self, user) -> bool:
+        return user.pk is not None and user.pk == self.proposed_by_id
+
+    def may_decide(self, user) -> bool:
+        """Whether four eyes let ``user`` decide it now: it is open and they did not propose
+        it. Not whether they may decide at all (see the services)."""
+        return self.is_open and user.pk is not None and not self.is_proposer(user)
+
+
+class CollectiveChange(FourEyes):
     """A change of a verified collective's identity (IBAN, KvK number, name, legal form),
     four-eyes: proposed by a contact or a manager, approved (which applies it) or rejected by
     a manager of a fund the collective deals with who did not propose it. Payments to the
@@ -307,25 +370,16 @@ class CollectiveChange(models.Model):
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    proposed_at = models.DateTimeField(default=clock.now, editable=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    # The decision's reason, under its own column name.
     reason = models.TextField(blank=True)
+    decision_reason = None
 
     class Meta:
         verbose_name = _("wijziging collectiefgegevens")
         verbose_name_plural = _("wijzigingen collectiefgegevens")
         ordering = ["-proposed_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
-                name="fund_collectivechange_four_eyes",
-            ),
+            FourEyes.four_eyes_constraint("fund_collectivechange_four_eyes"),
             models.UniqueConstraint(
                 fields=["collective"],
                 condition=Q(state="proposed"),
@@ -409,10 +463,7 @@ class Application(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["fund", "state"], name="fund_application_fund_state")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("assessor")),
-                name="fund_application_four_eyes",
-            ),
+            FourEyes.four_eyes_constraint("fund_application_four_eyes", proposer="assessor"),
             models.UniqueConstraint(
                 fields=["collective", "once_key"], name="fund_application_once_key_unique"
             ),
@@ -509,7 +560,7 @@ class PaymentState(models.TextChoices):
     REJECTED = "rejected", _("Afgewezen")
 
 
-class GrantPayment(models.Model):
+class GrantPayment(FourEyes):
     """A tranche, four-eyes: proposed by one manager, approved (and only then booked,
     ``entry``) or rejected by a different manager of the fund."""
 
@@ -526,6 +577,8 @@ class GrantPayment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Its own versions of the four-eyes fields: proposed_by may be empty (payments from
+    # before four eyes got their creator), and there is no proposed_at (see created_at).
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -534,6 +587,7 @@ class GrantPayment(models.Model):
         related_name="+",
         verbose_name=_("voorgesteld door"),
     )
+    proposed_at = None
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -543,7 +597,9 @@ class GrantPayment(models.Model):
         verbose_name=_("besluit door"),
     )
     decided_at = models.DateTimeField(_("besloten op"), null=True, blank=True)
+    # The decision's reason, under its own column name.
     reason = models.TextField(_("motivering"), blank=True)
+    decision_reason = None
     # The one-time key of the form that proposed it (docs/ledger.md, "Twice is once").
     once_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key, not unique)
     created_at = models.DateTimeField(default=clock.now, editable=False)
@@ -553,10 +609,7 @@ class GrantPayment(models.Model):
         verbose_name_plural = _("subsidiebetalingen")
         ordering = ["date", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
-                name="fund_grantpayment_four_eyes",
-            ),
+            FourEyes.four_eyes_constraint("fund_grantpayment_four_eyes"),
             models.CheckConstraint(
                 condition=Q(state="approved", entry__isnull=False)
                 | (~Q(state="approved") & Q(entry__isnull=True)),

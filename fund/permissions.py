@@ -80,17 +80,47 @@ def can_write(user) -> bool:
     return getattr(user, "is_authenticated", False) and not is_auditor(user)
 
 
+def is_fund_manager(user, fund: Fund) -> bool:
+    """The user is in ``fund.managers``: one query, without the roles cache or an auditor
+    check. The services' test (``fund.services`` and ``loans`` re-use it)."""
+    return bool(user) and getattr(user, "is_authenticated", False) and _in(fund.managers, user)
+
+
+def is_member(user, collective: Collective) -> bool:
+    """The user is in ``collective.members``: one query, without the roles cache or an
+    auditor check. The services' test (``fund.services`` and ``loans`` re-use it)."""
+    return bool(user) and getattr(user, "is_authenticated", False) and _in(collective.members, user)
+
+
+def _in(relation, user) -> bool:
+    return relation.filter(pk=user.pk).exists()
+
+
 def manager_of(user, fund: Fund) -> bool:
     """The user is a manager of this fund (no auditor check; see :func:`require_manager_of`)."""
     if not getattr(user, "is_authenticated", False) or MANAGER not in roles_of(user):
         return False
-    return fund.managers.filter(pk=user.pk).exists()
+    return is_fund_manager(user, fund)
 
 
 def member_of(user, collective: Collective) -> bool:
     if not getattr(user, "is_authenticated", False) or MEMBER not in roles_of(user):
         return False
-    return collective.members.filter(pk=user.pk).exists()
+    return is_member(user, collective)
+
+
+def check_fund_manager(user, fund: Fund, refusal) -> None:
+    """Raise ``refusal`` (the caller's NotAllowed) unless :func:`is_fund_manager`."""
+    if not is_fund_manager(user, fund):
+        raise refusal(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
+
+
+def check_member(user, collective: Collective, refusal) -> None:
+    """Raise ``refusal`` (the caller's NotAllowed) unless :func:`is_member`."""
+    if not is_member(user, collective):
+        raise refusal(
+            _("Alleen een contactpersoon van %(collective)s mag dit.") % {"collective": collective}
+        )
 
 
 def conflict_of_interest(

@@ -20,12 +20,13 @@ from ledger import chart, clock
 from ledger.money import MoneyError, round_money, to_cents
 from ledger.services import EARLIEST_DATE, Cr, Dr, audit_record, book_create, entry_post
 from ledger.text import ascii_digits
+from ledger.transactions import entry_point
 
 from . import exceptions as exc
+from . import workflow
 from .models import (
     Application,
     ApplicationKind,
-    ApplicationState,
     Attachment,
     BudgetLine,
     Collective,
@@ -43,7 +44,8 @@ from .models import (
     PaymentState,
     Proposal,
 )
-from .permissions import require_independent
+from .permissions import check_fund_manager, check_member, is_member, require_independent
+from .permissions import is_fund_manager as is_fund_manager  # re-exported for loans
 from .role_audit import acting_as
 from .selectors import compartment_position
 from .uploads import content_problem
@@ -103,19 +105,8 @@ def number_next(*, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{seq.last:04d}"
 
 
-def is_fund_manager(user, fund: Fund) -> bool:
-    return bool(user and user.is_authenticated) and fund.managers.filter(pk=user.pk).exists()
-
-
-def is_member(user, collective: Collective) -> bool:
-    return bool(user and user.is_authenticated) and collective.members.filter(pk=user.pk).exists()
-
-
 def _require_member(user, collective: Collective) -> None:
-    if not is_member(user, collective):
-        raise exc.NotAllowed(
-            _("Alleen een contactpersoon van %(collective)s mag dit.") % {"collective": collective}
-        )
+    check_member(user, collective, exc.NotAllowed)
 
 
 def _require_independent(user, *, collective=None, investor=None) -> None:
@@ -175,14 +166,13 @@ def once_replay(
 
 
 def _require_manager(user, fund: Fund) -> None:
-    if not is_fund_manager(user, fund):
-        raise exc.NotAllowed(_("Alleen een fondsbeheerder van %(fund)s mag dit.") % {"fund": fund})
+    check_fund_manager(user, fund, exc.NotAllowed)
 
 
 # --- funds and capital ---------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def fund_create(
     *, slug: str, name: str, description: str = "", managers=(), created_by=None
 ) -> Fund:
@@ -203,7 +193,7 @@ def fund_create(
     return fund
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def investor_create(*, code: str, name: str, kind: str, created_by, **details) -> Investor:
     _require_any_manager(created_by)
     investor = Investor(code=code, name=name, kind=kind, **details)
@@ -215,7 +205,7 @@ def investor_create(*, code: str, name: str, kind: str, created_by, **details) -
     return investor
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def commitment_create(
     *,
     investor: Investor,
@@ -261,8 +251,7 @@ def commitment_create(
     return commitment
 
 
-@transaction.atomic
-def contribution_record(
+def contribution_book(
     *,
     commitment: Commitment,
     amount,
@@ -277,6 +266,9 @@ def contribution_record(
     on 1900 under that payer: Dr 1900 instead of the bank (only for the revolving compartment,
     whose bank account received it). Refused when it would take the paid-in capital above what
     was committed.
+
+    ``contribution_record`` is this step in a durable transaction of its own; the step joins
+    the caller's (docs/architecture.md, "Services and transactions").
     """
     commitment = (
         Commitment.objects.select_for_update(of=("self",))
@@ -297,11 +289,11 @@ def contribution_record(
     )
     if earlier is not None:
         return earlier
-    paid = sum((c.amount for c in commitment.contributions.all()), Money(0, EUR))
-    if paid + money > commitment.amount:
+    still_open = commitment.open
+    if money > still_open:
         raise exc.InvalidAmount(
             _("Storting van %(amount)s gaat boven de toezegging (nog open: %(open)s).")
-            % {"amount": money, "open": commitment.amount - paid}
+            % {"amount": money, "open": still_open}
         )
     compartment = commitment.compartment
     cents = _cents(money)
@@ -341,6 +333,9 @@ def contribution_record(
     return contribution
 
 
+contribution_record = entry_point(contribution_book, "contribution_record")
+
+
 # --- collectives ---------------------------------------------------------------------------
 
 COLLECTIVE_FIELDS = [
@@ -359,7 +354,7 @@ COLLECTIVE_FIELDS = [
 ]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def collective_register(*, registered_by, member=None, **fields) -> Collective:
     """Register a collective (unverified). ``member`` becomes its contact user."""
     year = clock.today().year
@@ -416,7 +411,7 @@ def _tell_contacts(collective: Collective, subject: str, body: str) -> None:
         transaction.on_commit(lambda: send_mail(subject, body, None, addresses, fail_silently=True))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def collective_update(*, collective: Collective, changed_by, **fields) -> Collective:
     """Change a collective's details. On a verified collective a change of its identity (IBAN,
     KvK number, name, legal form) is not made at once: it becomes a proposal that another
@@ -489,7 +484,7 @@ def collective_update(*, collective: Collective, changed_by, **fields) -> Collec
     return collective
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def collective_change_decide(
     *, change: CollectiveChange, decided_by, approve: bool, reason: str = ""
 ) -> CollectiveChange:
@@ -550,7 +545,7 @@ def require_no_pending_identity(collective: Collective, refusal=exc.InvalidTrans
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def collective_verify(*, collective: Collective, verified_by) -> Collective:
     """A fund manager confirms the collective's identity (KvK, IBAN); then it may apply."""
     if not verified_by.managed_funds.exists():
@@ -620,14 +615,6 @@ def _transition(application: Application, actor, action: str, before: dict) -> N
     )
 
 
-def _require_state(application: Application, *states: str) -> None:
-    if application.state not in states:
-        raise exc.InvalidTransition(
-            _("Aanvraag %(number)s is %(state)s; deze stap kan dan niet.")
-            % {"number": application.number, "state": application.get_state_display().lower()}
-        )
-
-
 def _check_loan_terms(application: Application) -> None:
     if application.kind == ApplicationKind.LOAN and not application.term_months:
         raise exc.InvalidAmount(_("Een leningaanvraag noemt een looptijd in maanden."))
@@ -641,7 +628,7 @@ def _set_budget(application: Application, budget_lines) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_create(
     *,
     fund: Fund,
@@ -695,13 +682,13 @@ def application_create(
     return application
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_update(
     *, application: Application, changed_by, budget_lines=None, **fields
 ) -> Application:
     application = _locked_application(application)
-    _require_member(changed_by, application.collective)
-    _require_state(application, ApplicationState.DRAFT)
+    workflow.require_actor(changed_by, application, "edit")
+    workflow.require_state(application, "edit")
     before = _snapshot(application, APPLICATION_FIELDS)
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
@@ -719,14 +706,14 @@ def application_update(
     return application
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def attachment_add(
     *, application: Application, file, uploaded_by, description: str = ""
 ) -> Attachment:
     """Attach a file to a draft application (members of the collective only)."""
     application = _locked_application(application)
-    _require_member(uploaded_by, application.collective)
-    if application.state != ApplicationState.DRAFT:
+    workflow.require_actor(uploaded_by, application, "edit")
+    if not workflow.state_allows(application, "edit"):
         raise exc.InvalidTransition(_("Bijlagen kunnen alleen bij een concept worden toegevoegd."))
     problem = content_problem(file)
     if problem:
@@ -744,12 +731,12 @@ def attachment_add(
     return attachment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_submit(*, application: Application, submitted_by) -> Application:
     """Draft to submitted. The collective must be verified."""
     application = _locked_application(application)
-    _require_member(submitted_by, application.collective)
-    _require_state(application, ApplicationState.DRAFT)
+    workflow.require_actor(submitted_by, application, "submit")
+    workflow.require_state(application, "submit")
     _check_loan_terms(application)
     if not application.collective.is_verified:
         raise exc.InvalidTransition(
@@ -760,44 +747,41 @@ def application_submit(*, application: Application, submitted_by) -> Application
             % {"collective": application.collective}
         )
     before = _snapshot(application, APPLICATION_FIELDS)
-    application.state = ApplicationState.SUBMITTED
+    application.state = workflow.target("submit")
     application.submitted_at = clock.now()
     application.save(update_fields=["state", "submitted_at"])
     _transition(application, submitted_by, "submit", before)
     return application
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_withdraw(*, application: Application, withdrawn_by) -> Application:
     """The collective withdraws its application (before a decision)."""
     application = _locked_application(application)
-    _require_member(withdrawn_by, application.collective)
-    _require_state(
-        application, ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW
-    )
+    workflow.require_actor(withdrawn_by, application, "withdraw")
+    workflow.require_state(application, "withdraw")
     before = _snapshot(application, APPLICATION_FIELDS)
-    application.state = ApplicationState.WITHDRAWN
+    application.state = workflow.target("withdraw")
     application.save(update_fields=["state"])
     _transition(application, withdrawn_by, "withdraw", before)
     return application
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_start_review(*, application: Application, assessor) -> Application:
     """Submitted to in review; ``assessor`` (a manager of the fund) takes it on."""
     application = _locked_application(application)
-    _require_manager(assessor, application.fund)
-    _require_independent(assessor, collective=application.collective)
-    _require_state(application, ApplicationState.SUBMITTED)
+    workflow.require_actor(assessor, application, "start_review")
+    workflow.require_state(application, "start_review")
     before = _snapshot(application, APPLICATION_FIELDS)
-    application.state = ApplicationState.IN_REVIEW
+    application.state = workflow.target("start_review")
     application.assessor = assessor
     application.save(update_fields=["state", "assessor"])
     _transition(application, assessor, "start_review", before)
     return application
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_assess(
     *,
     application: Application,
@@ -809,9 +793,8 @@ def application_assess(
 ) -> Application:
     """First pair of eyes: the assessment and a proposal (approve with an amount, or reject)."""
     application = _locked_application(application)
-    _require_manager(assessor, application.fund)
-    _require_independent(assessor, collective=application.collective)
-    _require_state(application, ApplicationState.IN_REVIEW)
+    workflow.require_actor(assessor, application, "assess")
+    workflow.require_state(application, "assess")
     if application.decided_by_id:
         raise exc.InvalidTransition(_("Over deze aanvraag is al besloten."))
     if application.assessor_id and application.assessor_id != assessor.pk:
@@ -847,7 +830,7 @@ def application_assess(
     return application
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def application_decide(
     *,
     application: Application,
@@ -864,8 +847,8 @@ def application_decide(
     cannot carry it.
     """
     fund = application.fund
-    _require_manager(decided_by, fund)
-    _require_independent(decided_by, collective=application.collective)
+    step = "approve" if approve else "reject"
+    workflow.require_actor(decided_by, application, step)
     kind = (
         CompartmentKind.GRANT
         if application.kind == ApplicationKind.GRANT
@@ -873,13 +856,10 @@ def application_decide(
     )
     compartment = Compartment.objects.select_for_update().get(fund=fund, kind=kind)
     application = _locked_application(application)
-    _require_state(application, ApplicationState.IN_REVIEW)
+    workflow.require_state(application, step)
     if not application.proposal:
         raise exc.InvalidTransition(_("Er ligt nog geen beoordeling met voorstel."))
-    if application.assessor_id == decided_by.pk:
-        raise exc.FourEyesViolation(
-            _("Vier ogen: wie de aanvraag beoordeelde, mag er niet zelf over besluiten.")
-        )
+    workflow.require_four_eyes(decided_by, application, step)
     if not reason.strip():
         raise exc.InvalidTransition(_("Motiveer het besluit."))
     before = _snapshot(application, APPLICATION_FIELDS)
@@ -911,13 +891,11 @@ def application_decide(
                 _("Het compartiment kan %(amount)s niet dragen: beschikbaar is %(available)s.")
                 % {"amount": money, "available": Money(position.available, EUR)}
             )
-        application.state = ApplicationState.APPROVED
         application.approved_amount = money
         application.commitment_open = money
-    else:
-        application.state = ApplicationState.REJECTED
+    application.state = workflow.target(step)
     application.save()
-    _transition(application, decided_by, "approve" if approve else "reject", before)
+    _transition(application, decided_by, step, before)
     return application
 
 
@@ -930,7 +908,7 @@ def application_commitment_use(
     """
     application = _locked_application(application)
     money = _positive(amount)
-    _require_state(application, ApplicationState.APPROVED)
+    workflow.require_state(application, "commitment_use")
     if money > application.commitment_open:
         raise exc.InsufficientCapacity(
             _("Meer dan nog gereserveerd is (%(open)s).") % {"open": application.commitment_open}
@@ -963,20 +941,19 @@ def _locked_grant(grant: Grant) -> Grant:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def grant_award(*, application: Application, awarded_by, date: Date) -> Grant:
     """Award the grant of an approved application: Dr 5000 grants expense / Cr 2000 payable.
 
     The reservation moves from the application into the payable account.
     """
-    _require_manager(awarded_by, application.fund)
-    _require_independent(awarded_by, collective=application.collective)
+    workflow.require_actor(awarded_by, application, "award")
     not_after_today(date)
     _grant_compartment(application.fund)
     application = _locked_application(application)
-    if application.kind != ApplicationKind.GRANT:
+    if application.kind != workflow.transition("award").kind:
         raise exc.InvalidTransition(_("Dit is geen subsidieaanvraag."))
-    _require_state(application, ApplicationState.APPROVED)
+    workflow.require_state(application, "award")
     if Grant.objects.filter(application=application).exists():
         raise exc.InvalidTransition(_("Deze subsidie is al toegekend."))
     number = number_next(prefix="S", year=date.year)
@@ -1038,7 +1015,7 @@ def _require_open_grant(grant: Grant) -> None:
         raise exc.InvalidTransition(_("Deze subsidie is volledig betaald of afgerekend."))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def grant_payment_propose(
     *,
     grant: Grant,
@@ -1108,7 +1085,7 @@ def grant_payment_propose(
     return payment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def grant_payment_decide(
     *, payment: GrantPayment, decided_by, approve: bool, reason: str = ""
 ) -> GrantPayment:
@@ -1190,7 +1167,7 @@ def grant_payment_decide(
     return payment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def grant_settle(*, grant: Grant, returned, date: Date, settled_by) -> Grant:
     """Settle: release what was awarded and not paid (Dr 2000 / Cr 5000) and book money the
     collective returned unused (Dr 1010 / Cr 5000)."""

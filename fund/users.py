@@ -255,7 +255,7 @@ def _link(user, collective, investor) -> bool:
     return True
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_invite(
     *,
     invited_by,
@@ -413,7 +413,7 @@ def last_contact_of_verified(user, collective: Collective | None) -> bool:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_unlink(
     *,
     user,
@@ -439,7 +439,7 @@ def user_unlink(
 # --- deactivate and activate -------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_set_active(*, user, active: bool, changed_by):
     """Deactivate (no sign-in any more, open sessions end) or activate again a contact or
     investor user all of whose links are in the manager's scope. Audited as

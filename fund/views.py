@@ -24,7 +24,7 @@ from ledger.money import format_amount
 from ledger.pages import audit_object_urls
 from ledger.selectors import audit_events, contract_lines
 
-from . import services
+from . import services, workflow
 from .audit_labels import action_label
 from .exceptions import FundError
 from .forms import (
@@ -54,7 +54,6 @@ from .forms import (
 )
 from .models import (
     Application,
-    ApplicationKind,
     ApplicationState,
     Collective,
     CollectiveChange,
@@ -74,7 +73,6 @@ from .permissions import (
     MEMBER,
     NO_ROLE,
     can_write,
-    conflict_of_interest,
     forget_roles,
     has_role,
     is_staff_reader,
@@ -147,11 +145,7 @@ def _budget_formset(formset_class, data, initial=None):
 
 def _commitment_rows(commitments) -> list[dict]:
     """Each commitment with what is paid in and still open (contributions prefetched)."""
-    rows = []
-    for commitment in commitments:
-        paid = money_total(c.amount for c in commitment.contributions.all())
-        rows.append({"commitment": commitment, "paid": paid, "open": commitment.amount - paid})
-    return rows
+    return [{"commitment": c, "paid": c.paid, "open": c.open} for c in commitments]
 
 
 def _save_attachments(request, application: Application, files) -> None:
@@ -659,7 +653,7 @@ def application_edit(request, number):
     user = request.user
     application = _scoped_application(request, number)
     require_member_of(user, application.collective)
-    if application.state != ApplicationState.DRAFT:
+    if not workflow.state_allows(application, "edit"):
         messages.error(request, _("Alleen een concept kan worden gewijzigd."))
         return redirect("fund:application_detail", number=application.number)
     data = request.POST or None
@@ -708,48 +702,22 @@ def application_edit(request, number):
 
 
 def _application_actions(user, application: Application) -> dict:
-    """Which steps this user may take on this application now, with their forms."""
-    state = application.state
-    writer = can_write(user)
-    member = writer and member_of(user, application.collective)
-    manager = writer and manager_of(user, application.fund)
-    has_grant = Grant.objects.filter(application=application).exists()
+    """Which steps this user may take on this application now, with their forms. The steps
+    come from the table in :mod:`fund.workflow`; this adds the forms the page shows."""
+    allowed = workflow.actions_for(user, application)
     actions = {
-        "edit": member and state == ApplicationState.DRAFT,
-        "submit": member and state == ApplicationState.DRAFT,
-        "withdraw": member
-        and state
-        in (ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.IN_REVIEW),
-        "start_review": manager and state == ApplicationState.SUBMITTED,
-        "assess_form": None,
-        "decide_form": None,
-        "decide_blocked": False,
-        "award_form": None,
+        "edit": "edit" in allowed,
+        "submit": "submit" in allowed,
+        "withdraw": "withdraw" in allowed,
+        "start_review": "start_review" in allowed,
+        "assess_form": _assess_form(application) if "assess" in allowed else None,
+        "decide_form": _decide_form(application) if allowed & set(workflow.DECIDE) else None,
+        "decide_blocked": workflow.decide_blocked(user, application),
+        "award_form": GrantAwardForm(auto_id="award_%s") if "award" in allowed else None,
+        # The loan is contracted on the loans side; whether this user may is decided by the
+        # table, not in the template.
+        "contract": "contract" in allowed,
     }
-    if manager and state == ApplicationState.IN_REVIEW and not application.decided_by_id:
-        if not application.proposal or application.assessor_id == user.pk:
-            actions["assess_form"] = _assess_form(application)
-        if application.proposal:
-            if application.assessor_id == user.pk:
-                actions["decide_blocked"] = True
-            else:
-                actions["decide_form"] = _decide_form(application)
-    if (
-        manager
-        and state == ApplicationState.APPROVED
-        and application.kind == ApplicationKind.GRANT
-        and not has_grant
-    ):
-        actions["award_form"] = GrantAwardForm(auto_id="award_%s")
-    # The loan is contracted on the loans side; whether this user may is decided here, not in
-    # the template (an independent manager of the fund, while no loan exists yet).
-    actions["contract"] = (
-        manager
-        and state == ApplicationState.APPROVED
-        and application.kind == ApplicationKind.LOAN
-        and not hasattr(application, "loan")
-        and not conflict_of_interest(user, collective=application.collective)
-    )
     actions["any"] = any(v for k, v in actions.items() if k != "contract")
     return actions
 

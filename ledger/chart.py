@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from .models import AccountType as T
 from .models import SubledgerKind as S
@@ -32,6 +34,16 @@ INTEREST_INCOME = "4000"
 FEE_INCOME = "4100"
 GRANTS_EXPENSE = "5000"
 LOAN_LOSSES = "5100"
+
+# The one home of which account a compartment's money and capital are kept on, keyed by the
+# compartment kind (the ``compartment`` tag of the templates below, and the values of
+# ``fund.models.CompartmentKind``).
+BANK_ACCOUNT: Mapping[str, str] = MappingProxyType(
+    {"revolving": BANK_REVOLVING, "grant": BANK_GRANT}
+)
+CAPITAL_ACCOUNT: Mapping[str, str] = MappingProxyType(
+    {"revolving": CAPITAL_REVOLVING, "grant": CAPITAL_GRANT}
+)
 
 DEFAULT_CHART: tuple[AccountTemplate, ...] = (
     AccountTemplate(BANK_REVOLVING, "Bank, revolverend compartiment", T.ASSET, "", "revolving"),

@@ -17,11 +17,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fund.models import Application, Collective, Fund, code_validator
+from fund.models import Application, Collective, FourEyes, Fund, code_validator
 from ledger import clock
 from ledger.money import ZERO, format_amount
 
 from .allocation import Component
+from .position import bucket_for_days
 from .schedule import DayCount, Frequency, GraceInterest, InterestMethod, Method, Rounding
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
@@ -156,16 +157,8 @@ class ArrearsBucket(models.TextChoices):
 
     @classmethod
     def for_days(cls, days: int) -> ArrearsBucket:
-        """The bucket of a loan ``days`` past due: the one home of the boundaries."""
-        for limit, bucket in (
-            (0, cls.CURRENT),
-            (30, cls.D1_30),
-            (60, cls.D31_60),
-            (90, cls.D61_90),
-        ):
-            if days <= limit:
-                return bucket
-        return cls.OVER_90
+        """The bucket of a loan ``days`` past due (boundaries in :mod:`loans.position`)."""
+        return cls(bucket_for_days(days))
 
 
 class Loan(models.Model):
@@ -522,7 +515,7 @@ class ChangeState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Ingetrokken")
 
 
-class LoanChange(models.Model):
+class LoanChange(FourEyes):
     """A four-eyes proposal: one manager proposes, a different manager of the fund approves
     (which executes it) or rejects. ``params`` holds the proposal (amounts as strings)."""
 
@@ -534,15 +527,6 @@ class LoanChange(models.Model):
     effective_date = models.DateField()
     params = models.JSONField(default=dict, blank=True)
     reason = models.TextField()
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    proposed_at = models.DateTimeField(default=clock.now, editable=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
     entry = models.OneToOneField(
         "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -555,10 +539,7 @@ class LoanChange(models.Model):
         verbose_name_plural = _("wijzigingsvoorstellen")
         ordering = ["-proposed_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
-                name="loans_change_four_eyes",
-            ),
+            FourEyes.four_eyes_constraint("loans_change_four_eyes"),
         ]
 
     def __str__(self) -> str:
@@ -570,7 +551,7 @@ class DisposalKind(models.TextChoices):
     CONTRIBUTION = "contribution", _("Boeken als storting van een financier")
 
 
-class ReceiptDisposal(models.Model):
+class ReceiptDisposal(FourEyes):
     """What becomes of a receipt in suspense that is no loan's repayment, four-eyes: one
     manager proposes, a different manager of the fund approves (which books it) or rejects.
 
@@ -598,15 +579,6 @@ class ReceiptDisposal(models.Model):
         verbose_name=_("toezegging"),
     )
     reason = models.TextField(_("motivering"))
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    proposed_at = models.DateTimeField(default=clock.now, editable=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
     entry = models.OneToOneField(
         "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -616,10 +588,7 @@ class ReceiptDisposal(models.Model):
         verbose_name_plural = _("afhandelingen ontvangsten")
         ordering = ["-proposed_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
-                name="loans_disposal_four_eyes",
-            ),
+            FourEyes.four_eyes_constraint("loans_disposal_four_eyes"),
             models.CheckConstraint(
                 condition=Q(state="executed", entry__isnull=False)
                 | (~Q(state="executed") & Q(entry__isnull=True)),

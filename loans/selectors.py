@@ -8,7 +8,7 @@ the maintained balances in cents.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from ledger.money import ZERO, from_cents
 from ledger.selectors import balances_by_code
 
 from .models import SERVICED_STATES, ArrearsBucket, Loan, Repayment
+from .position import bucket_for_days
 from .services import (
     Position,
     SettlementQuote,
@@ -80,35 +81,27 @@ class LoanPosition:
     arrears: Decimal  # principal and interest of instalments due before as_of, unpaid
     days_past_due: int
     advance: Decimal = ZERO  # paid ahead, held until the next instalment falls due
+    # The position it was computed from (schedule, allocations), for pages that show more.
+    status: Position | None = field(default=None, compare=False, repr=False)
 
     @property
     def bucket(self) -> str:
-        return ArrearsBucket.for_days(self.days_past_due)
+        return bucket_for_days(self.days_past_due)
 
 
 def _position(loan: Loan, position: Position, as_of: Date) -> LoanPosition:
-    """Arrears as of ``as_of``, counting money paid ahead against the instalments that have
-    fallen due, oldest first, as the day-end run will when it books it (so the page does not
-    show arrears the collective has paid before the run has caught up)."""
-    arrears = ZERO
-    since = None
-    advance = position.advance  # what is still held once the instalments due are counted
-    for row, open_, held in position.open_after_advance():
-        if row.due_date >= as_of:
-            break
-        advance = held
-        arrears += open_
-        if open_ > 0 and since is None:
-            since = row.due_date
+    """The loan's figures with its arrears as of ``as_of`` (:meth:`Position.standing`)."""
+    standing = position.standing(as_of)
     return LoanPosition(
         loan=loan,
         as_of=as_of,
         principal=position.outstanding_principal(),
         interest=position.interest_receivable(),
         fees=position.fees_receivable(),
-        arrears=arrears,
-        days_past_due=(as_of - since).days if since else 0,
-        advance=advance,
+        arrears=standing.arrears,
+        days_past_due=standing.days_past_due,
+        advance=standing.advance,
+        status=position,
     )
 
 
@@ -254,11 +247,14 @@ class NextInstalment:
     overdue: Decimal  # open principal and interest of instalments due before as_of
 
 
-def next_instalment(*, loan: Loan, as_of: Date) -> NextInstalment | None:
-    """The next instalment still open on a serviced loan, or None (nothing falls due any more)."""
+def next_instalment(
+    *, loan: Loan, as_of: Date, status: Position | None = None
+) -> NextInstalment | None:
+    """The next instalment still open on a serviced loan, or None (nothing falls due any more).
+    ``status`` is the loan's position when the caller has read it already."""
     if loan.state not in SERVICED_STATES:
         return None
-    status = loan_status(loan)
+    status = status or loan_status(loan)
     overdue = ZERO
     for row, open_, _held in status.open_after_advance():
         if row.due_date < as_of:

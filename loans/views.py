@@ -31,6 +31,7 @@ from fund.permissions import (
     MANAGER,
     MEMBER,
     can_write,
+    is_member,
     manager_of,
     require_manager_of,
     role_required,
@@ -327,8 +328,11 @@ def loan_detail(request, number):
     reads_books = _is_auditor(user) or fund_manager
     manager = can_write(user) and fund_manager
     serviced = loan.state in SERVICED_STATES
-    status = services.loan_status(loan)
     position = selectors.loan_position(loan=loan, as_of=today)
+    status = position.status
+    # A contact of the collective (not a manager acting) sees what to pay now.
+    member_view = is_member(user, loan.collective)
+    pay_box = member_view and not manager
 
     asked = request.GET if "quote_date" in request.GET else None
     quote_form = QuoteForm(asked, initial={"quote_date": today})
@@ -345,6 +349,11 @@ def loan_detail(request, number):
         "loan": loan,
         "today": today,
         "position": position,
+        "member_view": member_view,
+        "pay_box": pay_box,
+        "next_instalment": selectors.next_instalment(loan=loan, as_of=today, status=status)
+        if pay_box
+        else None,
         "terms": _terms(loan),
         "schedule": _schedule(status, today),
         "versions": ScheduleVersion.objects.filter(loan=loan).order_by("number"),

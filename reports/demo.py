@@ -15,7 +15,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
-from django.db import transaction
 from django.utils import timezone
 
 from fund import services as fs
@@ -231,11 +230,12 @@ def _pay_grant(*, grant, amount, date, by, approver, description):
     )
 
 
-@transaction.atomic
 def seed(progress: Callable[[str], object] = print) -> None:
     """Two funds, six investors, thirty collectives, applications in every state, grants at
     every stage, loans with three years of history. Everything through the services, each
-    step with the clock at the moment it happened, so the books and audit trail are real."""
+    step with the clock at the moment it happened, so the books and audit trail are real.
+    Each service call commits on its own, as it does in use (entry points are durable
+    transactions, docs/architecture.md), so a seed that stops halfway leaves what it did."""
     rng = random.Random(20261128)  # noqa: S311 - deterministic demo data, not security
     today = clock.today()
     _START[:] = [_add_months(today.replace(day=1), -35)]
@@ -898,7 +898,7 @@ def next_day_end(fund: Fund, after: date, to: date) -> date | None:
     if after >= to:
         return None
     tomorrow = after + timedelta(days=1)
-    month_end = clock.first_of_next_month(tomorrow) - timedelta(days=1)
+    month_end = clock.month_end(tomorrow.year, tomorrow.month)
     due = Instalment.objects.filter(
         version__loan__fund=fund,
         version__loan__state__in=SERVICED_STATES,

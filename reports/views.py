@@ -26,9 +26,9 @@ from django.views.generic import RedirectView
 from schwifty import IBAN
 
 from fund import selectors as fund_selectors
+from fund import workflow
 from fund.audit_labels import ValueFormatter, action_label, describe_changes
 from fund.models import (
-    ApplicationKind,
     ApplicationState,
     CollectiveChange,
     Commitment,
@@ -41,7 +41,7 @@ from ledger import selectors as ledger_selectors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.money import from_cents
 from loans.models import SERVICED_STATES, ChangeState, LoanChange, ReceiptDisposal
-from loans.selectors import contract_balances, loan_position, loans_for
+from loans.selectors import contract_balances, loan_positions, loans_for
 
 from . import access
 
@@ -223,21 +223,22 @@ def _manager_dashboard(user) -> dict:
                 ],
             }
         )
+    # Which applications wait for this manager: the steps' states, kinds, independence and
+    # four eyes come from the table in fund.workflow; each list adds what its step needs.
     mine = fund_selectors.applications_for(user).filter(fund__managers=user)
-    to_pick_up = mine.filter(state=ApplicationState.SUBMITTED).order_by("submitted_at", "id")
+    to_pick_up = mine.filter(workflow.waiting(user, "start_review")).order_by("submitted_at", "id")
     to_contract = (
-        mine.filter(state=ApplicationState.APPROVED, kind=ApplicationKind.LOAN, loan__isnull=True)
+        mine.filter(workflow.waiting(user, "contract"), loan__isnull=True)
         .select_related("collective", "fund")
         .order_by("decided_at", "id")
     )
     second_eyes = (
-        mine.filter(state=ApplicationState.IN_REVIEW, decided_by__isnull=True)
+        mine.filter(workflow.waiting(user, "approve"), decided_by__isnull=True)
         .exclude(proposal="")
-        .exclude(assessor=user)
         .select_related("assessor")
         .order_by("assessed_at", "id")
     )
-    own_review = mine.filter(state=ApplicationState.IN_REVIEW, assessor=user, proposal="").order_by(
+    own_review = mine.filter(workflow.waiting(user, "assess"), assessor=user, proposal="").order_by(
         "submitted_at", "id"
     )
     events = access.audit_events_for(user).filter(book__in=[f.book_id for f in funds])
@@ -373,6 +374,8 @@ def _member_dashboard(user) -> dict:
         .order_by("collective__name", "number")
     )
     balances = contract_balances(loans)
+    serviced = [loan for loan in loans if loan.state in SERVICED_STATES]
+    late = {p.loan.pk: p.days_past_due for p in loan_positions(serviced, clock.today())}
     return {
         "collectives": _with_urls(collectives),
         # The application form offers only verified collectives.
@@ -384,9 +387,7 @@ def _member_dashboard(user) -> dict:
         "loans": [
             {
                 "loan": loan,
-                "days_past_due": loan_position(loan=loan, as_of=clock.today()).days_past_due
-                if loan.state in SERVICED_STATES
-                else 0,
+                "days_past_due": late.get(loan.pk, 0),
                 **balances[(loan.fund.book_id, loan.number)],
             }
             for loan in loans

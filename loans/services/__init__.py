@@ -63,7 +63,6 @@ from .disbursements import (  # noqa: F401
 )
 from .position import (  # noqa: F401
     Position,
-    advances_held,
     current_rows,
     current_version,
     loan_status,

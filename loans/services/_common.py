@@ -18,7 +18,7 @@ from ledger.services import audit_record
 
 from .. import exceptions as exc
 from ..audit import LoanAction
-from ..models import ArrearsBucket, Loan
+from ..models import Loan
 from ..schedule import DayCount, InterestMethod, Rounding, accrued_interest
 
 CENT = Decimal("0.01")
@@ -138,7 +138,3 @@ def _interest(loan: Loan, balance: Decimal, start: Date, end: Date, rate=None) -
         _day_count(loan),
         rounding=loan.rounding,
     )
-
-
-def _bucket(days: int) -> str:
-    return ArrearsBucket.for_days(days)

@@ -24,8 +24,8 @@ from ledger.services import dates_postable
 from .. import exceptions as exc
 from ..models import SERVICED_STATES, Loan, Repayment, UnmatchedReceipt
 from ._common import _lock_compartment, _not_after_today, _require_manager
-from .receipts import receipt_record_unmatched
-from .repayments import repayment_record
+from .receipts import _receipt_unmatched_step
+from .repayments import _repayment_step
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def repayments_import(
     result = ImportResult()
     batch_size = batch_size or IMPORT_BATCH
     for start in range(0, len(lines), batch_size):
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             _import_batch(
                 fund,
                 lines[start : start + batch_size],
@@ -259,7 +259,7 @@ def _import_batch(fund, lines, keys, imported_by, overpayment, result: ImportRes
             try:
                 with transaction.atomic():
                     result.repayments.append(
-                        repayment_record(
+                        _repayment_step(
                             loan=loan,
                             amount=line.amount,
                             value_date=line.value_date,
@@ -274,7 +274,7 @@ def _import_batch(fund, lines, keys, imported_by, overpayment, result: ImportRes
             except exc.LoanError:
                 pass  # more than the loan can take: park it in suspense for a manager
         result.unmatched.append(
-            receipt_record_unmatched(
+            _receipt_unmatched_step(
                 fund=fund,
                 amount=line.amount,
                 value_date=line.value_date,

@@ -13,12 +13,13 @@ from ledger.money import ZERO
 from ledger.services import Cr, Dr, entry_post
 
 from .. import exceptions as exc
-from ..allocation import Component
+from ..allocation import Component, Part
 from ..audit import LoanAction
 from ..models import (
     SERVICED_STATES,
     Allocation,
     AllocationKind,
+    ArrearsBucket,
     ChangeKind,
     ChangeState,
     Loan,
@@ -28,7 +29,6 @@ from ..models import (
 )
 from ._common import (
     _audit,
-    _bucket,
     _cents,
     _eur,
     _keys,
@@ -54,7 +54,7 @@ def _json_params(params: dict) -> dict:
     return out
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def loan_change_propose(
     *,
     loan: Loan,
@@ -138,7 +138,7 @@ def _rate(value) -> Decimal:
     return rate
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason: str) -> LoanChange:
     """Second pair of eyes: a different manager of the fund approves (which executes the change
     in this transaction) or rejects it."""
@@ -200,7 +200,7 @@ def loan_change_decide(*, change: LoanChange, decided_by, approve: bool, reason:
     return change
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def loan_change_withdraw(*, change: LoanChange, withdrawn_by, reason: str) -> LoanChange:
     """The proposer takes back a proposal nobody has decided on yet; nothing is booked."""
     loan = change.loan
@@ -230,8 +230,7 @@ def _execute_restructure(loan: Loan, change: LoanChange, by) -> None:
     day = change.effective_date
     params = change.params
     state = loan_status(loan)
-    if _post_due(loan, [r for r in state.rows if r.due_date <= day], by):
-        state = loan_status(loan)
+    _post_due(loan, [r for r in state.rows if r.due_date <= day], by, state=state)
     ahead = state.scheduled_balance(day)
     capitalised = ZERO
     if params.get("capitalise_arrears"):
@@ -253,24 +252,28 @@ def _execute_restructure(loan: Loan, change: LoanChange, by) -> None:
                 source_ref=loan.number,
                 created_by=by,
             )
-        Allocation.objects.bulk_create(
-            Allocation(
-                loan=loan,
-                kind=AllocationKind.CAPITALISED,
-                component=component,
-                n=r.n,
-                amount=open_,
-                date=day,
-                change=change,
-            )
+        parts = [
+            Part(component, r.n, open_)
             for r in arrears
             for component, open_ in (
                 (Component.INTEREST, state.open_interest(r)),
                 (Component.PRINCIPAL, state.open_principal(r)),
             )
             if open_ > 0
+        ]
+        Allocation.objects.bulk_create(
+            Allocation(
+                loan=loan,
+                kind=AllocationKind.CAPITALISED,
+                component=part.component,
+                n=part.ref,
+                amount=part.amount,
+                date=day,
+                change=change,
+            )
+            for part in parts
         )
-        state = loan_status(loan)
+        state.take(parts)
     principal = ahead + capitalised
     if principal <= 0:
         raise exc.InvalidTerms(_("Er staat geen hoofdsom meer open om te herstructureren."))
@@ -301,8 +304,7 @@ def _execute_write_off(loan: Loan, change: LoanChange, by) -> None:
     Dr 5100 / Cr 1200, 1210 (and 1220 for fees when the loan is closed)."""
     day = change.effective_date
     state = loan_status(loan)
-    if _post_due(loan, [r for r in state.rows if r.due_date <= day], by):
-        state = loan_status(loan)
+    _post_due(loan, [r for r in state.rows if r.due_date <= day], by, state=state)
     full = change.kind == ChangeKind.CONVERSION or "amount" not in change.params
     include_interest = full or change.params.get("include_interest", True)
     due = [r for r in state.rows if r.due_date <= day]
@@ -389,5 +391,5 @@ def _execute_write_off(loan: Loan, change: LoanChange, by) -> None:
         loan.closed_on = day
         # Nothing is owed any more: a closed loan has no arrears.
         loan.days_past_due = 0
-        loan.arrears_bucket = _bucket(0)
+        loan.arrears_bucket = ArrearsBucket.CURRENT
         loan.save(update_fields=["state", "closed_on", "days_past_due", "arrears_bucket"])

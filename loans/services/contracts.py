@@ -27,7 +27,7 @@ from ._common import (
 )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def loan_product_create(*, fund: Fund, code: str, name: str, created_by, **fields) -> LoanProduct:
     """A loan product of a fund: its default terms and limits."""
     _require_manager(created_by, fund)
@@ -73,7 +73,7 @@ def _terms(loan: Loan, **overrides) -> LoanTerms:
         raise exc.InvalidTerms(str(error)) from error
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def loan_contract(
     *,
     application: Application,

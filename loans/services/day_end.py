@@ -19,7 +19,7 @@ from ledger.services import EntrySpec, entries_post_bulk
 from ..models import SERVICED_STATES, DayRun, Instalment, Loan
 from ._common import _lock_compartment, _not_after_today
 from .due import _accrue, _due_specs, _penalty, _post_due, _set_arrears
-from .position import loan_status, loan_statuses
+from .position import loan_statuses
 
 DAY_BATCH = 50  # loans per day-end transaction: each holds its locks for well under a second
 
@@ -40,7 +40,7 @@ def loan_day_process(
     halfway (a crash, a lock timeout) leaves its ``DayRun`` open; running the day again
     finishes it, and the loans already done post nothing twice (docs/loans.md, "Day-end").
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         run, _created = DayRun.objects.get_or_create(
             fund=fund, date=date, defaults={"completed": False}
         )
@@ -52,7 +52,7 @@ def loan_day_process(
     in_arrears = 0
     batch_size = batch_size or DAY_BATCH
     for start in range(0, len(ids), batch_size):
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             counts = _day_batch(fund, date, ids[start : start + batch_size], run_by)
             DayRun.objects.filter(pk=run.pk).update(
                 due=F("due") + counts["due"],
@@ -99,9 +99,7 @@ def _day_batch(fund: Fund, date: Date, ids: list[int], run_by) -> dict[str, int]
         rows = due_rows.get(loan.pk)
         if rows:
             # Entries are posted; this flags rows, capitalises and reverses accruals.
-            counts["due"] += _post_due(loan, rows, run_by, post=False)
-            if state.advance > 0 or any(r.principal < 0 for r in rows):
-                state = states[loan.pk] = loan_status(loan)
+            counts["due"] += _post_due(loan, rows, run_by, post=False, state=state)
         if clock.is_month_end(date):
             counts["accrued"] += _accrue(loan, state, date, run_by)
             counts["penalties"] += _penalty(loan, state, date, run_by)

@@ -44,7 +44,7 @@ from .position import loan_status
 from .versions import _rebuild
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def tranche_propose(
     *,
     loan: Loan,

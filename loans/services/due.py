@@ -12,7 +12,7 @@ from ledger import chart
 from ledger.money import ZERO
 from ledger.services import Cr, Dr, EntrySpec, entries_post_bulk, entry_post, entry_reverse
 
-from ..allocation import Component, allocate, parse_order
+from ..allocation import Component, Part, allocate, parse_order
 from ..models import (
     Accrual,
     Allocation,
@@ -24,8 +24,8 @@ from ..models import (
     Repayment,
 )
 from ..schedule import year_fraction
-from ._common import _bucket, _cents, _day_count, _interest, _keys, _round
-from .position import Position, advances_held, loan_status
+from ._common import _cents, _day_count, _interest, _keys, _round
+from .position import Position, loan_status
 
 
 def _due_key(loan: Loan, row: Instalment) -> str:
@@ -70,38 +70,25 @@ def _due_specs(loan: Loan, rows: Iterable[Instalment]) -> list[EntrySpec]:
     return specs
 
 
-def _post_due(loan: Loan, rows: list[Instalment], run_by=None, *, post: bool = True) -> int:
+def _post_due(
+    loan: Loan,
+    rows: list[Instalment],
+    run_by=None,
+    *,
+    post: bool = True,
+    state: Position | None = None,
+) -> int:
     """Post the interest of ``rows`` due (same keys and content as run_day), reverse the
-    loan's open accruals, and flag the rows. Joins the caller's transaction (loan locked)."""
+    loan's open accruals, flag the rows and meet them with money held ahead. Joins the
+    caller's transaction (loan locked). With ``state`` (the position ``rows`` come from) what
+    is booked is written into it, so the caller need not read the position again."""
     rows = [r for r in rows if not r.interest_posted]
     if not rows:
         return 0
     specs = _due_specs(loan, rows) if post else []
     if specs:
         entries_post_bulk(book=loan.fund.book, entries=specs, created_by=run_by)
-    capitalised = [r for r in rows if r.principal < 0]
-    Allocation.objects.bulk_create(
-        a
-        for r in capitalised
-        for a in (
-            Allocation(
-                loan=loan,
-                kind=AllocationKind.CAPITALISED,
-                component=Component.INTEREST,
-                n=r.n,
-                amount=r.interest,
-                date=r.due_date,
-            ),
-            Allocation(
-                loan=loan,
-                kind=AllocationKind.CAPITALISED,
-                component=Component.PRINCIPAL,
-                n=r.n,
-                amount=r.principal,
-                date=r.due_date,
-            ),
-        )
-    )
+    _capitalise(loan, [r for r in rows if r.principal < 0], state)
     Instalment.objects.filter(
         version__loan=loan, n__in=[r.n for r in rows], key_version__in={r.key_version for r in rows}
     ).update(interest_posted=True)
@@ -109,15 +96,45 @@ def _post_due(loan: Loan, rows: list[Instalment], run_by=None, *, post: bool = T
         r.interest_posted = True
     day = max(r.due_date for r in rows)
     _reverse_accruals(loan, day, run_by)
-    _apply_advances(loan, day, run_by)
+    _apply_advances(loan, day, run_by, state=state)
     return len(rows)
 
 
-def _apply_advances(loan: Loan, day: Date, by=None) -> bool:
+def _capitalise(loan: Loan, rows: list[Instalment], state: Position | None) -> None:
+    """Rows in full grace add their interest to the principal: allocations that settle the
+    interest and make the (negative) principal of the row (docs/loans.md, "Grace")."""
+    parts = [
+        part
+        for r in rows
+        for part in (
+            Part(Component.INTEREST, r.n, r.interest),
+            Part(Component.PRINCIPAL, r.n, r.principal),
+        )
+    ]
+    days = {r.n: r.due_date for r in rows}
+    Allocation.objects.bulk_create(
+        Allocation(
+            loan=loan,
+            kind=AllocationKind.CAPITALISED,
+            component=part.component,
+            n=part.ref,
+            amount=part.amount,
+            date=days[part.ref],
+        )
+        for part in parts
+    )
+    if state is not None:
+        state.take(parts)
+
+
+def _apply_advances(loan: Loan, day: Date, by=None, *, state: Position | None = None) -> bool:
     """Allocate money paid ahead (held on 2100) to what is due on ``day``: Dr 2100 / Cr 1220,
     1210, 1200 by the product's order, one entry per repayment and day, keyed
-    ``advance:<loan>:<repayment>:<day>``. Joins the caller's transaction (loan locked)."""
-    held = advances_held(loan)
+    ``advance:<loan>:<repayment>:<day>``. Joins the caller's transaction (loan locked). With
+    ``state`` the position is not read again and what is allocated is written into it."""
+    if state is None:
+        state = loan_status(loan)
+    held = list(state.held)
     if not held:
         return False
     order = parse_order(loan.product.allocation_order)
@@ -125,7 +142,7 @@ def _apply_advances(loan: Loan, day: Date, by=None) -> bool:
     keys = _keys(loan)
     applied = False
     for repayment, left in held:
-        items = loan_status(loan).items(day)
+        items = state.items(day)
         if not items:
             break
         result = allocate(left, items, order=order, mode=mode)
@@ -152,6 +169,7 @@ def _apply_advances(loan: Loan, day: Date, by=None) -> bool:
             idempotency_key=f"advance:{loan.number}:{repayment.pk}:{day.isoformat()}",
         )
         _allocate_parts(loan, result, AllocationKind.ADVANCE, day, repayment)
+        state.take(result.parts, advance_of=repayment)
         applied = True
     return applied
 
@@ -269,17 +287,17 @@ def _penalty(loan: Loan, state: Position, day: Date, run_by=None) -> bool:
     if total <= 0 or Charge.objects.filter(loan=loan, entry__idempotency_key=key).exists():
         return False
     charge = _charge(loan, ChargeKind.PENALTY, day, total, key, run_by)
-    state.charges.append(charge)
+    state.add_charge(charge)
     return True
 
 
 def _set_arrears(loan: Loan, state: Position, day: Date, *, save: bool = True) -> int:
     """Days past due and bucket of ``loan`` as of ``day``, on the instance and (with
     ``save``) in the database; the day-end saves a batch's loans in one statement."""
-    since = state.arrears_since(day)
-    days = (day - since).days if since else 0
+    standing = state.standing(day)
+    days = standing.days_past_due
     loan.days_past_due = days
-    loan.arrears_bucket = _bucket(days)
+    loan.arrears_bucket = standing.bucket
     loan.status_date = day
     if save:
         Loan.objects.filter(pk=loan.pk).update(

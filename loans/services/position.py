@@ -1,19 +1,17 @@
-"""What is open on a loan: the schedule in force, allocations and advances held, for one
-loan or many."""
+"""Reading a loan's position: the schedule in force, charges, allocations and advances held,
+for one loan or many, into the pure :class:`loans.position.Position`."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date as Date
 from decimal import Decimal
 
 from django.db.models import F, Q, Sum
 
 from ledger.money import ZERO
 
-from ..allocation import Component, OpenItem
+from ..allocation import Component
 from ..models import (
     Allocation,
     AllocationKind,
@@ -23,6 +21,15 @@ from ..models import (
     Repayment,
     ScheduleVersion,
 )
+from ..position import Position
+
+__all__ = [
+    "Position",
+    "current_rows",
+    "current_version",
+    "loan_status",
+    "loan_statuses",
+]
 
 
 def current_version(loan: Loan) -> ScheduleVersion | None:
@@ -31,90 +38,6 @@ def current_version(loan: Loan) -> ScheduleVersion | None:
 
 def current_rows(loan: Loan) -> list[Instalment]:
     return list(Instalment.objects.filter(version__loan=loan, version__is_current=True))
-
-
-@dataclass(frozen=True)
-class Position:
-    """Everything open on a loan at a date, computed from its rows, charges and allocations."""
-
-    rows: list[Instalment]
-    charges: list[Charge]
-    allocated: dict[tuple[str, int], Decimal]
-    advance: Decimal = ZERO  # paid ahead, held on 2100 until the next instalment falls due
-
-    def open_interest(self, row: Instalment) -> Decimal:
-        return row.interest - self.allocated.get((Component.INTEREST, row.n), ZERO)
-
-    def open_principal(self, row: Instalment) -> Decimal:
-        return max(ZERO, row.principal - self.allocated.get((Component.PRINCIPAL, row.n), ZERO))
-
-    def open_fee(self, charge: Charge) -> Decimal:
-        return charge.amount - self.allocated.get((Component.FEE, charge.pk), ZERO)
-
-    def items(self, as_of: Date) -> list[OpenItem]:
-        items = [
-            OpenItem(Component.FEE, c.pk, c.date, self.open_fee(c))
-            for c in self.charges
-            if c.date <= as_of
-        ]
-        for row in self.rows:
-            if row.due_date <= as_of:
-                items.append(
-                    OpenItem(Component.INTEREST, row.n, row.due_date, self.open_interest(row))
-                )
-                items.append(
-                    OpenItem(Component.PRINCIPAL, row.n, row.due_date, self.open_principal(row))
-                )
-        return [i for i in items if i.amount > 0]
-
-    def arrears_since(self, as_of: Date) -> Date | None:
-        """Due date of the oldest instalment due before ``as_of`` that is not paid in full."""
-        for row in self.rows:
-            if row.due_date < as_of and (self.open_interest(row) + self.open_principal(row)) > 0:
-                return row.due_date
-        return None
-
-    def scheduled_balance(self, as_of: Date) -> Decimal:
-        """Principal not yet due after ``as_of``: the opening balance of the next instalment."""
-        ahead = [r for r in self.rows if r.due_date > as_of]
-        return ahead[0].opening_balance if ahead else ZERO
-
-    def outstanding_principal(self) -> Decimal:
-        return sum((r.principal for r in self.rows), ZERO) - sum(
-            (a for (c, _n), a in self.allocated.items() if c == Component.PRINCIPAL), ZERO
-        )
-
-    def interest_receivable(self) -> Decimal:
-        posted = sum((r.interest for r in self.rows if r.interest_posted), ZERO)
-        return posted - sum(
-            (a for (c, _n), a in self.allocated.items() if c == Component.INTEREST), ZERO
-        )
-
-    def fees_receivable(self) -> Decimal:
-        return sum((self.open_fee(c) for c in self.charges), ZERO)
-
-    def open_after_advance(self):
-        """``(row, still open, advance left)`` per instalment, oldest first, with money paid
-        ahead (held on 2100) counted against what falls due first, as the day-end books it
-        when the instalment falls due: what a page shows before that run has caught up."""
-        held = self.advance
-        for row in self.rows:
-            open_ = max(self.open_interest(row) + self.open_principal(row), ZERO)
-            covered = min(held, open_)
-            held -= covered
-            yield row, open_ - covered, held
-
-    def next_open(self, as_of: Date) -> Decimal:
-        """What the first instalment due after ``as_of`` still asks, less what is held for it."""
-        for row in self.rows:
-            if row.due_date > as_of:
-                return max(ZERO, self.open_interest(row) + self.open_principal(row) - self.advance)
-        return ZERO
-
-
-def advances_held(loan: Loan) -> list[tuple[Repayment, Decimal]]:
-    """Repayments with part of their advance not yet allocated, oldest first (one query)."""
-    return _advances_held(Repayment.objects.filter(loan=loan))
 
 
 def _advances_held(repayments) -> list[tuple[Repayment, Decimal]]:
@@ -157,15 +80,15 @@ def loan_statuses(loans: Iterable[Loan]) -> dict[int, Position]:
     for loan_id, component, n, charge_id, amount in parts:
         ref = charge_id if component == Component.FEE else n
         allocated[loan_id][(component, ref)] += amount
-    advance: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    held: dict[int, list] = defaultdict(list)
     for repayment, left in _advances_held(Repayment.objects.filter(loan_id__in=ids)):
-        advance[repayment.loan_id] += left
+        held[repayment.loan_id].append((repayment, left))
     return {
         pk: Position(
             rows=rows[pk],
             charges=charges[pk],
             allocated=allocated[pk],
-            advance=advance[pk],
+            held=held[pk],
         )
         for pk in ids
     }

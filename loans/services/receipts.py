@@ -10,10 +10,11 @@ from djmoney.money import Money
 from schwifty import IBAN
 
 from fund.models import Fund
-from fund.services import contribution_record, once_replay
+from fund.services import contribution_book, once_replay
 from ledger import chart, clock
 from ledger.services import Cr, Dr, audit_record, entry_post
 from ledger.text import visible_text
+from ledger.transactions import entry_point
 
 from .. import exceptions as exc
 from ..audit import LoanAction
@@ -31,8 +32,7 @@ from ._common import (
 from .repayments import _record_repayment
 
 
-@transaction.atomic
-def receipt_record_unmatched(
+def _receipt_unmatched_step(
     *,
     fund: Fund,
     amount,
@@ -43,7 +43,11 @@ def receipt_record_unmatched(
     bank_reference: str = "",
     idempotency_key: str | None = None,
 ) -> UnmatchedReceipt:
-    """A receipt that matches no loan: Dr 1000 / Cr 1900 (party = payer reference)."""
+    """A receipt that matches no loan: Dr 1000 / Cr 1900 (party = payer reference).
+
+    ``receipt_record_unmatched`` is this step in a durable transaction of its own; the step joins
+    the caller's (docs/architecture.md, "Services and transactions").
+    """
     _require_manager(recorded_by, fund)
     _not_after_today(value_date)
     _lock_compartment(fund.pk)
@@ -81,7 +85,10 @@ def receipt_record_unmatched(
     return receipt
 
 
-@transaction.atomic
+receipt_record_unmatched = entry_point(_receipt_unmatched_step, "receipt_record_unmatched")
+
+
+@transaction.atomic(durable=True)
 def receipt_match(
     *, receipt: UnmatchedReceipt, loan: Loan, matched_by, overpayment: str = "shorten"
 ) -> Repayment:
@@ -125,7 +132,7 @@ def _no_disposal(receipt: UnmatchedReceipt) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def receipt_disposal_propose(
     *,
     receipt: UnmatchedReceipt,
@@ -201,7 +208,7 @@ def receipt_disposal_propose(
     return disposal
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def receipt_disposal_decide(
     *, disposal: ReceiptDisposal, decided_by, approve: bool, reason: str, date: Date | None = None
 ) -> ReceiptDisposal:
@@ -256,7 +263,7 @@ def receipt_disposal_decide(
             created_by=decided_by,
         )
     elif approve:
-        contribution = contribution_record(
+        contribution = contribution_book(
             commitment=disposal.commitment,
             amount=Money(receipt.amount, "EUR"),
             date=day,

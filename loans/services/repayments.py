@@ -14,8 +14,10 @@ from ledger import chart, clock
 from ledger.models import JournalEntry
 from ledger.money import ZERO
 from ledger.services import Cr, Dr, entry_post, entry_reverse
+from ledger.transactions import entry_point
 
 from .. import exceptions as exc
+from ..allocation import Allocation as AllocationResult
 from ..allocation import Component, allocate, parse_order
 from ..audit import LoanAction
 from ..models import (
@@ -57,7 +59,7 @@ from .due import (
     _reverse_accruals,
     _set_arrears,
 )
-from .position import Position, current_rows, current_version, loan_status
+from .position import Position, current_version, loan_status
 from .versions import _carry_rows, _rebuild
 
 
@@ -114,14 +116,15 @@ def loan_settlement_quote(*, loan: Loan, date: Date) -> SettlementQuote:
     return _quote(loan, loan_status(loan), date)
 
 
-def _settle(loan: Loan, state: Position, day: Date, by) -> tuple[ScheduleVersion, Position]:
+def _settle(loan: Loan, state: Position, day: Date, by) -> ScheduleVersion:
     """A version whose last row falls due on ``day``: all not-yet-due principal plus the
-    interest accrued since the last due date. Charges the success premium."""
+    interest accrued since the last due date. Charges the success premium. ``state`` is
+    brought up to date with the new rows and the premium."""
     quote = _quote(loan, state, day)
     ahead = [r for r in state.rows if r.due_date > day]
     version = _rebuild_settlement(loan, state, day, ahead, quote, by)
     if quote.premium > 0:
-        _charge(
+        premium = _charge(
             loan,
             ChargeKind.PREMIUM,
             day,
@@ -129,7 +132,8 @@ def _settle(loan: Loan, state: Position, day: Date, by) -> tuple[ScheduleVersion
             f"premium:{loan.number}:{version.number}",
             by,
         )
-    return version, loan_status(loan)
+        state.add_charge(premium)
+    return version
 
 
 def _rebuild_settlement(loan, state, day, ahead, quote, by) -> ScheduleVersion:
@@ -172,7 +176,26 @@ def _rebuild_settlement(loan, state, day, ahead, quote, by) -> ScheduleVersion:
         )
     )
     Instalment.objects.bulk_create(rows)
+    state.reschedule(rows)
     return version
+
+
+@dataclass
+class _Split:
+    """How a repayment is booked: its allocation over what is due, the part paid ahead of the
+    next instalment (held on 2100), the prepayment beyond it, and the schedule version a
+    prepayment or a settlement makes."""
+
+    allocation: AllocationResult
+    advance: Decimal = ZERO
+    prepayment: Decimal = ZERO
+    version: ScheduleVersion | None = None
+    settled: bool = False
+
+    @property
+    def principal(self) -> Decimal:
+        """Credited to 1200: principal allocated to instalments plus the prepayment."""
+        return self.allocation.total(Component.PRINCIPAL) + self.prepayment
 
 
 def _record_repayment(
@@ -189,91 +212,18 @@ def _record_repayment(
     idempotency_key: str | None = None,
     replaces: Repayment | None = None,
 ) -> Repayment:
-    """Allocate and post a repayment. The caller holds the compartment and loan locks."""
-    if loan.state not in SERVICED_STATES:
-        raise exc.InvalidTransition(_("Op deze lening kan niet worden afgelost."))
-    if overpayment not in OVERPAYMENT_CHOICES:
-        raise exc.InvalidTransition(f"overpayment must be one of {OVERPAYMENT_CHOICES}")
-    if loan.start_date is None or value_date < loan.start_date:
-        raise exc.InvalidTransition(_("Aflossing vóór de eerste uitbetaling."))
+    """Allocate and post a repayment. The caller holds the compartment and loan locks.
+
+    The loan's position is read once; every step below books from it and writes what it
+    booked back into it (docs/loans.md, "Repayments")."""
+    _check_repayable(loan, value_date, overpayment)
     before = _snapshot(loan)
     state = loan_status(loan)
     # What run_day would have posted by the value date: post it first, same keys.
-    if _post_due(loan, [r for r in state.rows if r.due_date <= value_date], by):
-        state = loan_status(loan)
-    order = parse_order(loan.product.allocation_order)
-    mode = loan.product.allocation_mode
-    result = allocate(amount, state.items(value_date), order=order, mode=mode)
-    version = None
-    settled = False
-    advance = ZERO
-    rest = result.prepayment
-    if rest > 0:
-        ahead = state.scheduled_balance(value_date)
-        if ahead <= 0:
-            raise exc.InvalidAmount(
-                _("%(extra)s meer dan er openstaat; boek het restant als niet toegewezen.")
-                % {"extra": _eur(rest)}
-            )
-        # Up to what falls due next is paid in advance of it, held until it falls due; only
-        # the part beyond it is a prepayment (docs/loans.md, "Paying early").
-        advance = min(rest, state.next_open(value_date))
-        rest -= advance
-        if rest > 0 and result.prepayment + state.advance >= ahead:
-            advance = ZERO
-            rest = result.prepayment
-            quote = _quote(loan, state, value_date)
-            if amount != quote.total:
-                raise exc.InvalidAmount(
-                    _(
-                        "Volledige vervroegde aflossing per %(date)s is %(total)s; ontvangen "
-                        "%(amount)s."
-                    )
-                    % {
-                        "date": _day(value_date),
-                        "total": _eur(quote.total),
-                        "amount": _eur(amount),
-                    }
-                )
-            version, state = _settle(loan, state, value_date, by)
-            if _post_due(loan, [r for r in state.rows if r.due_date <= value_date], by):
-                state = loan_status(loan)
-            result = allocate(amount, state.items(value_date), order=order, mode=mode)
-            rest = result.prepayment
-            settled = True
-        elif rest > 0:
-            old = current_version(loan)
-            version = _rebuild(
-                loan,
-                effective_date=value_date,
-                principal=ahead - rest,
-                reason=VersionReason.PREPAYMENT,
-                created_by=by,
-                state=state,
-                shorten_to_instalment=old.instalment if overpayment == "shorten" else None,
-            )
-    fees = result.total(Component.FEE)
-    interest = result.total(Component.INTEREST)
-    principal = result.total(Component.PRINCIPAL) + rest
-    keys = _keys(loan)
-    lines = [debit_line(_cents(amount))]
-    for code, part in (
-        (chart.FEES_RECEIVABLE, fees),
-        (chart.INTEREST_RECEIVABLE, interest),
-        (chart.LOANS_PRINCIPAL, principal),
-        (chart.ADVANCES, advance),
-    ):
-        if part > 0:
-            lines.append(Cr(code, _cents(part), **keys))
-    entry = entry_post(
-        book=loan.fund.book,
-        date=value_date,
-        description=description,
-        lines=lines,
-        source_type="loans.repayment",
-        source_ref=loan.number,
-        created_by=by,
-        idempotency_key=idempotency_key,
+    _post_due(loan, _fallen_by(state, value_date), by, state=state)
+    split = _split(loan, state, amount, value_date, overpayment, by)
+    entry = _post_repayment(
+        loan, split, amount, value_date, debit_line, description, by, idempotency_key
     )
     repayment = Repayment.objects.create(
         loan=loan,
@@ -281,27 +231,21 @@ def _record_repayment(
         value_date=value_date,
         reference=reference,
         bank_reference=bank_reference,
-        prepayment=ZERO if settled else rest,
-        advance=advance,
+        prepayment=ZERO if split.settled else split.prepayment,
+        advance=split.advance,
         entry=entry,
-        version=version,
+        version=split.version,
         replaces=replaces,
         created_by=by if getattr(by, "pk", None) else None,
     )
-    _allocate_parts(loan, result, AllocationKind.PAYMENT, value_date, repayment)
-    if advance > 0:
-        # Backdated past instalments that have fallen due since: the advance pays them as
-        # the day-end did when they fell due.
-        fallen = {r.due_date for r in current_rows(loan) if r.interest_posted}
-        for due in sorted(d for d in fallen if d > value_date):
-            _apply_advances(loan, due, by)
-    if settled:
+    _book_allocations(loan, state, split, value_date, repayment, by)
+    if split.settled:
         loan.state = LoanState.REPAID
         loan.closed_on = value_date
         loan.save(update_fields=["state", "closed_on"])
         _reverse_accruals(loan, value_date, by)
     if loan.status_date:
-        _set_arrears(loan, loan_status(loan), loan.status_date)
+        _set_arrears(loan, state, loan.status_date)
     _audit(
         by,
         LoanAction.REPAYMENT_REBOOK if replaces else LoanAction.REPAYMENT,
@@ -311,18 +255,128 @@ def _record_repayment(
         **({"replaces": replaces.pk} if replaces else {}),
         amount=str(amount),
         value_date=value_date.isoformat(),
-        fees=str(fees),
-        interest=str(interest),
-        principal=str(principal),
+        fees=str(split.allocation.total(Component.FEE)),
+        interest=str(split.allocation.total(Component.INTEREST)),
+        principal=str(split.principal),
         prepayment=str(repayment.prepayment),
-        advance=str(advance),
-        version=version.number if version else None,
+        advance=str(split.advance),
+        version=split.version.number if split.version else None,
     )
     return repayment
 
 
-@transaction.atomic
-def repayment_record(
+def _check_repayable(loan: Loan, value_date: Date, overpayment: str) -> None:
+    if loan.state not in SERVICED_STATES:
+        raise exc.InvalidTransition(_("Op deze lening kan niet worden afgelost."))
+    if overpayment not in OVERPAYMENT_CHOICES:
+        raise exc.InvalidTransition(f"overpayment must be one of {OVERPAYMENT_CHOICES}")
+    if loan.start_date is None or value_date < loan.start_date:
+        raise exc.InvalidTransition(_("Aflossing vóór de eerste uitbetaling."))
+
+
+def _fallen_by(state: Position, day: Date) -> list[Instalment]:
+    return [r for r in state.rows if r.due_date <= day]
+
+
+def _allocate(loan: Loan, state: Position, amount: Decimal, day: Date) -> AllocationResult:
+    order = parse_order(loan.product.allocation_order)
+    return allocate(amount, state.items(day), order=order, mode=loan.product.allocation_mode)
+
+
+def _split(
+    loan: Loan, state: Position, amount: Decimal, value_date: Date, overpayment: str, by
+) -> _Split:
+    """Allocate ``amount`` over what is due on ``value_date``; what is left pays the next
+    instalment in advance, then prepays (a new version) or, when it clears the loan, settles
+    it (docs/loans.md, "Paying early")."""
+    result = _allocate(loan, state, amount, value_date)
+    rest = result.prepayment
+    if rest <= 0:
+        return _Split(result)
+    ahead = state.scheduled_balance(value_date)
+    if ahead <= 0:
+        raise exc.InvalidAmount(
+            _("%(extra)s meer dan er openstaat; boek het restant als niet toegewezen.")
+            % {"extra": _eur(rest)}
+        )
+    # Up to what falls due next is paid in advance of it, held until it falls due; only
+    # the part beyond it is a prepayment.
+    advance = min(rest, state.next_open(value_date))
+    rest -= advance
+    if rest > 0 and result.prepayment + state.advance >= ahead:
+        return _settlement(loan, state, amount, value_date, by)
+    version = None
+    if rest > 0:
+        old = current_version(loan)
+        version = _rebuild(
+            loan,
+            effective_date=value_date,
+            principal=ahead - rest,
+            reason=VersionReason.PREPAYMENT,
+            created_by=by,
+            state=state,
+            shorten_to_instalment=old.instalment if overpayment == "shorten" else None,
+        )
+    return _Split(result, advance=advance, prepayment=rest, version=version)
+
+
+def _settlement(loan: Loan, state: Position, amount: Decimal, value_date: Date, by) -> _Split:
+    """Exactly the settlement quote's total closes the loan on ``value_date``."""
+    quote = _quote(loan, state, value_date)
+    if amount != quote.total:
+        raise exc.InvalidAmount(
+            _("Volledige vervroegde aflossing per %(date)s is %(total)s; ontvangen %(amount)s.")
+            % {"date": _day(value_date), "total": _eur(quote.total), "amount": _eur(amount)}
+        )
+    version = _settle(loan, state, value_date, by)
+    _post_due(loan, _fallen_by(state, value_date), by, state=state)
+    result = _allocate(loan, state, amount, value_date)
+    return _Split(result, prepayment=result.prepayment, version=version, settled=True)
+
+
+def _post_repayment(
+    loan, split, amount, value_date, debit_line, description, by, idempotency_key
+) -> JournalEntry:
+    """Dr the receiving account / Cr 1220, 1210, 1200 and 2100 (what is held ahead)."""
+    keys = _keys(loan)
+    lines = [debit_line(_cents(amount))]
+    for code, part in (
+        (chart.FEES_RECEIVABLE, split.allocation.total(Component.FEE)),
+        (chart.INTEREST_RECEIVABLE, split.allocation.total(Component.INTEREST)),
+        (chart.LOANS_PRINCIPAL, split.principal),
+        (chart.ADVANCES, split.advance),
+    ):
+        if part > 0:
+            lines.append(Cr(code, _cents(part), **keys))
+    return entry_post(
+        book=loan.fund.book,
+        date=value_date,
+        description=description,
+        lines=lines,
+        source_type="loans.repayment",
+        source_ref=loan.number,
+        created_by=by,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _book_allocations(
+    loan: Loan, state: Position, split: _Split, value_date: Date, repayment: Repayment, by
+) -> None:
+    """The repayment's allocations, and its advance held for what falls due next; a
+    backdated advance pays the instalments that have fallen due since, as the day-end did
+    when they fell due."""
+    _allocate_parts(loan, split.allocation, AllocationKind.PAYMENT, value_date, repayment)
+    state.take(split.allocation.parts)
+    if split.advance <= 0:
+        return
+    state.hold(repayment, split.advance)
+    fallen = {r.due_date for r in state.rows if r.interest_posted}
+    for due in sorted(d for d in fallen if d > value_date):
+        _apply_advances(loan, due, by, state=state)
+
+
+def _repayment_step(
     *,
     loan: Loan,
     amount,
@@ -340,6 +394,9 @@ def repayment_record(
     is posted due first with run_day's key. What is left is a prepayment that shortens the term
     (``overpayment="shorten"``) or lowers the instalment (``"lower"``), in a new schedule
     version; exactly the settlement quote's total closes the loan (with the success premium).
+
+    ``repayment_record`` is this step in a durable transaction of its own; the step joins
+    the caller's (docs/architecture.md, "Services and transactions").
     """
     _require_manager(recorded_by, loan.fund)
     _not_after_today(value_date)
@@ -383,7 +440,10 @@ def repayment_record(
     )
 
 
-@transaction.atomic
+repayment_record = entry_point(_repayment_step, "repayment_record")
+
+
+@transaction.atomic(durable=True)
 def repayment_reverse(
     *, repayment: Repayment, reversed_by, reason: str, date: Date | None = None
 ) -> Repayment:

@@ -48,27 +48,14 @@ def _rebuild(
     """
     state = state or loan_status(loan)
     old = current_version(loan)
-    rows = state.rows
-    carried = [r for r in rows if r.due_date <= effective_date]
-    replaced = [r for r in rows if r.due_date > effective_date]
-    for row in replaced:
-        touched = state.allocated.get((Component.INTEREST, row.n)) or state.allocated.get(
-            (Component.PRINCIPAL, row.n)
-        )
-        if row.interest_posted or touched:
-            raise exc.ScheduleConflict(
-                _(
-                    "Termijn %(n)s (vervalt %(date)s) is al geboekt of betaald; het aflosschema "
-                    "kan pas per %(date)s of later wijzigen."
-                )
-                % {"n": row.n, "date": _day(row.due_date)}
-            )
+    carried = [r for r in state.rows if r.due_date <= effective_date]
+    replaced = [r for r in state.rows if r.due_date > effective_date]
+    _check_replaceable(state, replaced)
     if old is not None and effective_date < old.effective_date:
         raise exc.ScheduleConflict(
             _("Het aflosschema is per %(date)s al gewijzigd; een wijziging kan niet eerder ingaan.")
             % {"date": _day(old.effective_date)}
         )
-    k = len(carried) + 1
     future = [d for d in _calendar(loan) if d > effective_date]
     if not future:
         raise exc.InvalidTerms(_("Na deze datum vervalt geen termijn meer."))
@@ -78,8 +65,6 @@ def _rebuild(
     if grace_principal is None:
         grace_principal = max(0, loan.grace_principal - max(0, passed - loan.grace_full))
     rate = loan.annual_rate if annual_rate is None else annual_rate
-    previous_due = carried[-1].due_date if carried else (loan.start_date or effective_date)
-    old_balance = replaced[0].opening_balance if replaced else ZERO
 
     def terms_for(count: int, level: Decimal | None = None) -> LoanTerms:
         gf = min(grace_full, count - 1)
@@ -100,10 +85,56 @@ def _rebuild(
 
     # Keep the current maturity (a shortened term stays short) unless the term is changed.
     count = len(future) if extend or not replaced else min(len(replaced), len(future))
+    schedule = _new_schedule(loan, terms_for, count, shorten_to_instalment)
+    new_rows = list(schedule.rows)
+    previous_due = carried[-1].due_date if carried else (loan.start_date or effective_date)
+    old_balance = replaced[0].opening_balance if replaced else ZERO
+    first = new_rows[0]
+    if old_balance > 0 and first.principal >= 0 and effective_date > previous_due:
+        # Broken period: the old balance until the effective date, the new one after it.
+        interest = _interest(loan, old_balance, previous_due, effective_date, rate) + _interest(
+            loan, principal, effective_date, first.due_date, rate
+        )
+        new_rows[0] = first._replace(interest=interest, payment=first.principal + interest)
+    if old is not None:
+        ScheduleVersion.objects.filter(pk=old.pk).update(is_current=False)
+    version = ScheduleVersion.objects.create(
+        loan=loan,
+        number=(old.number + 1) if old else 1,
+        reason=reason,
+        effective_date=effective_date,
+        principal=principal,
+        annual_rate=rate,
+        instalment=schedule.instalment,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )
+    state.reschedule(_save_rows(version, carried, new_rows))
+    return version
+
+
+def _check_replaceable(state: Position, replaced: list[Instalment]) -> None:
+    """A row the new version replaces must not be posted due or paid yet."""
+    for row in replaced:
+        touched = state.allocated.get((Component.INTEREST, row.n)) or state.allocated.get(
+            (Component.PRINCIPAL, row.n)
+        )
+        if row.interest_posted or touched:
+            raise exc.ScheduleConflict(
+                _(
+                    "Termijn %(n)s (vervalt %(date)s) is al geboekt of betaald; het aflosschema "
+                    "kan pas per %(date)s of later wijzigen."
+                )
+                % {"n": row.n, "date": _day(row.due_date)}
+            )
+
+
+def _new_schedule(loan: Loan, terms_for, count: int, shorten_to_instalment: Decimal | None):
+    """The rebuilt schedule over ``count`` instalments; with ``shorten_to_instalment`` the
+    fewest instalments whose regular amount does not exceed it (docs/loans.md, "Paying
+    early")."""
     schedule = build_schedule(terms_for(count))
     if shorten_to_instalment is not None and loan.method == Method.ANNUITY:
-        # The instalment stays exactly what it was; the term is as long as that takes
-        # (docs/loans.md, "Paying early").
+        # The instalment stays exactly what it was; the term is as long as that takes.
         level = build_schedule(terms_for(count, shorten_to_instalment))
         schedule = level
         for i, row in enumerate(level.rows):
@@ -117,28 +148,13 @@ def _rebuild(
             if trial.instalment <= shorten_to_instalment:
                 schedule = trial
                 break
-    new_rows = list(schedule.rows)
-    first = new_rows[0]
-    if old_balance > 0 and first.principal >= 0 and effective_date > previous_due:
-        # Broken period: the old balance until the effective date, the new one after it.
-        interest = _interest(loan, old_balance, previous_due, effective_date, rate) + _interest(
-            loan, principal, effective_date, first.due_date, rate
-        )
-        new_rows[0] = first._replace(interest=interest, payment=first.principal + interest)
-    number = (old.number + 1) if old else 1
-    if old is not None:
-        ScheduleVersion.objects.filter(pk=old.pk).update(is_current=False)
-    version = ScheduleVersion.objects.create(
-        loan=loan,
-        number=number,
-        reason=reason,
-        effective_date=effective_date,
-        principal=principal,
-        annual_rate=rate,
-        instalment=schedule.instalment,
-        created_by=created_by if getattr(created_by, "pk", None) else None,
-    )
-    copies = _carry_rows(version, carried)
+    return schedule
+
+
+def _save_rows(version: ScheduleVersion, carried: list[Instalment], new_rows) -> list[Instalment]:
+    """The version's instalments: the rows already due carried over, then the new ones
+    (numbered on, posted under the version's own key)."""
+    k = len(carried) + 1
     fresh = [
         Instalment(
             version=version,
@@ -150,12 +166,13 @@ def _rebuild(
             interest=r.interest,
             payment=r.payment,
             balance=r.balance,
-            key_version=number,
+            key_version=version.number,
         )
         for i, r in enumerate(new_rows)
     ]
-    Instalment.objects.bulk_create(copies + fresh)
-    return version
+    rows = _carry_rows(version, carried) + fresh
+    Instalment.objects.bulk_create(rows)
+    return rows
 
 
 def _carry_rows(version: ScheduleVersion, rows: Iterable[Instalment]) -> list[Instalment]:

@@ -1,21 +1,12 @@
-"""Helpers of the loan page: the collective's next instalment and the folded schedule."""
+"""Helpers of the loan page: the repayment account and the folded schedule."""
 
 from django import template
 
 from fund.models import CompartmentKind
-from fund.services import is_member
-from ledger import clock
-from loans import selectors
 
 register = template.Library()
 
 UPCOMING = 3  # instalments not yet due shown before the fold
-
-
-@register.simple_tag
-def next_instalment(loan, as_of=None):
-    """``{% next_instalment loan today as next %}``: see :func:`loans.selectors.next_instalment`."""
-    return selectors.next_instalment(loan=loan, as_of=as_of or clock.today())
 
 
 @register.filter
@@ -24,12 +15,6 @@ def repayment_account(fund):
     its IBAN is known (else None)."""
     compartment = fund.compartments.filter(kind=CompartmentKind.REVOLVING).exclude(iban="").first()
     return compartment
-
-
-@register.filter
-def is_member_of(user, collective) -> bool:
-    """``user|is_member_of:loan.collective``: the user is a contact of the collective."""
-    return bool(getattr(user, "is_authenticated", False)) and is_member(user, collective)
 
 
 @register.simple_tag

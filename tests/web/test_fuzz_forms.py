@@ -31,7 +31,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from hypothesis import HealthCheck, Phase, given, settings
@@ -43,6 +42,7 @@ from ledger.models import AuditEvent, JournalEntry
 from ledger.services import period_close, period_create
 from loans import services as loan_services
 from loans.models import Repayment, UnmatchedReceipt
+from tests.savepoints import savepoint_for_test
 
 from .conftest import DAY, PASSWORD, World
 from .test_loan_pages import approved_loan_application, build_loans
@@ -407,7 +407,7 @@ def send(
     files = files or {}
     response = None
     try:
-        with transaction.atomic():
+        with savepoint_for_test():
             client.cookies.pop("messages", None)
             client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = lang
             if user is None:

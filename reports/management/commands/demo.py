@@ -23,7 +23,13 @@ class Command(BaseCommand):
         if demo.is_seeded():
             self.stdout.write("Demo data is present already; not seeding again.")
         else:
-            demo.seed(progress=self.stdout.write)
+            try:
+                demo.seed(progress=self.stdout.write)
+            except Exception as error:
+                raise CommandError(
+                    f"Seeding the demo stopped halfway ({error}). Start from an empty "
+                    "database (remove db.sqlite3) and run demo again."
+                ) from error
         for book in demo.demo_books():
             call_command("trial_balance", book=book.slug, stdout=self.stdout)
             self.stdout.write("")
