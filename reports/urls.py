@@ -16,4 +16,7 @@ urlpatterns = [
     path("boeken/<slug:slug>/journaal/", views.journal, name="journal"),
     path("boeken/<slug:slug>/journaal/<int:pk>/", views.entry_detail, name="entry_detail"),
     path("audit/", views.audit_trail, name="audit_trail"),
+    # investor statements
+    # pool forecast
+    # collectives' loan statements
 ]
