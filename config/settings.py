@@ -227,6 +227,8 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "burgerfonds@localhost")
+# Where the app is reached, for links in mails (an investor statement is ready).
+SITE_URL = os.environ.get("BURGERFONDS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 CURRENCIES = ("EUR",)
 DEFAULT_CURRENCY = "EUR"

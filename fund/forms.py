@@ -360,11 +360,19 @@ def _normalize_iban(value: str) -> str:
 class InvestorForm(forms.ModelForm):
     class Meta:
         model = Investor
-        fields = ["code", "name", "kind", "contact_name", "email", "phone", "iban"]
+        fields = ["code", "name", "kind", "contact_name", "email", "phone", "iban", "language"]
         help_texts = {"code": _("Korte unieke code, bijvoorbeeld INV-BZK.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Dutch unless asked: a form posted without the field keeps the default.
+        self.fields["language"].required = False
 
     def clean_iban(self):
         return _normalize_iban(self.cleaned_data["iban"])
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or "nl"
 
 
 class CommitmentForm(OnceKeyForm):

@@ -130,6 +130,13 @@ class Investor(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("telefoon"), max_length=30, blank=True)
     iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    # The language of its statements and mails (docs/statements.md).
+    language = models.CharField(
+        _("taal van overzichten"),
+        max_length=2,
+        choices=[("nl", "Nederlands"), ("en", "English")],
+        default="nl",
+    )
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="investors", blank=True, verbose_name=_("gebruikers")
     )

@@ -37,6 +37,7 @@ __all__ = [
     "LoanPosition",
     "loan_position",
     "loan_positions",
+    "loan_positions_at",
     "loan_settlement_quote",
     "loans_for_fund",
     "portfolio_arrears",
@@ -118,6 +119,15 @@ def loan_positions(loans, as_of: Date) -> list[LoanPosition]:
     """:func:`loan_position` for many loans at once, in a constant number of queries."""
     loans = list(loans)
     statuses = loan_statuses(loans)
+    return [_position(loan, statuses[loan.pk], as_of) for loan in loans]
+
+
+def loan_positions_at(loans, as_of: Date) -> list[LoanPosition]:
+    """The loans as they stood at the end of ``as_of`` (a past period's statement): the
+    schedule in force then and what had been paid by then (``loan_statuses(as_of=...)``),
+    in a constant number of queries."""
+    loans = list(loans)
+    statuses = loan_statuses(loans, as_of=as_of)
     return [_position(loan, statuses[loan.pk], as_of) for loan in loans]
 
 

@@ -47,6 +47,7 @@ from ledger.selectors import audit_events, contract_lines
 
 from . import selectors, services
 from .allocation import Component
+from .documents import documents_for
 from .exceptions import LoanError
 from .forms import (
     CHANGE_FORMS,
@@ -379,6 +380,8 @@ def loan_detail(request, number):
         "repayment_form": RepaymentForm(auto_id="repay_%s") if manager and serviced else None,
         "can_propose": manager and serviced and pending is None,
         "change_kinds": [(k, CHANGE_TITLES[k]) for k in CHANGE_FORMS],
+        # Statements registered by the floor above (loans/documents.py).
+        "documents": documents_for(loan),
     }
     return render(request, "loans/loan_detail.html", context)
 

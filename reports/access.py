@@ -94,3 +94,25 @@ def audit_events_for(user) -> QuerySet[AuditEvent]:
 object_url = pages.object_url
 audit_object_urls = pages.audit_object_urls
 try_reverse = pages.try_reverse
+
+
+# --- investor statements ---------------------------------------------------------------------
+
+
+def statements_for(user):
+    """Investor statements a user may read: auditors all; managers those of their funds;
+    an investor's users that investor's; everyone else none (so a 404)."""
+    from .models import InvestorStatement
+
+    statements = InvestorStatement.objects.select_related("fund", "investor", "issued_by").defer(
+        "pdf"
+    )
+    roles = user_roles(user)
+    if roles.auditor:
+        return statements
+    scope = Q(pk__in=[])
+    if roles.manager:
+        scope |= Q(fund__managers=user)
+    if roles.investor:
+        scope |= Q(investor__users=user)
+    return statements.filter(scope).distinct()

@@ -33,6 +33,10 @@ STYLE = Style(
     legend_font_size=11,
     title_font_size=13,
     tooltip_font_size=10,
+    guide_stroke_color="#e3e3e3",
+    major_guide_stroke_color="#c8c8c8",
+    guide_stroke_dasharray="1,0",
+    major_guide_stroke_dasharray="1,0",
 )
 
 WIDTH, HEIGHT = 760, 330
@@ -66,6 +70,7 @@ def _options(title: str, **extra) -> dict:
         "print_values": False,
         "show_minor_x_labels": True,
         "truncate_legend": -1,
+        "truncate_label": -1,
         "value_formatter": _euro,
         **extra,
     }
@@ -78,28 +83,31 @@ def _as_float(values: Sequence) -> list[float | None]:
 
 def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence]) -> str:
     """A line per series over ``labels`` (months, say)."""
-    chart = pygal.Line(**_options(title, x_label_rotation=0, dots_size=2.5, show_x_guides=False))
-    chart.x_labels = list(labels)
+    chart = pygal.Line(
+        **_options(str(title), x_label_rotation=0, dots_size=2.5, show_x_guides=False)
+    )
+    chart.x_labels = [str(label) for label in labels]
     chart.x_labels_major_every = max(1, len(labels) // 8)
     chart.show_minor_x_labels = len(labels) <= 12
     for name, values in series.items():
-        chart.add(name, _as_float(values))
+        chart.add(str(name), _as_float(values))
     return _svg(chart)
 
 
 def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence]) -> str:
     """Bars side by side per label (disbursed against repaid per quarter, say)."""
-    chart = pygal.Bar(**_options(title))
-    chart.x_labels = list(labels)
+    chart = pygal.Bar(**_options(str(title)))
+    chart.x_labels = [str(label) for label in labels]
     for name, values in series.items():
-        chart.add(name, _as_float(values))
+        chart.add(str(name), _as_float(values))
     return _svg(chart)
 
 
 def share_chart(title: str, parts: dict[str, Decimal]) -> str:
     """Horizontal bars of the parts of a whole (the portfolio by SDG or by kind)."""
-    chart = pygal.HorizontalBar(**_options(title, show_legend=False, print_values=True))
-    ordered = sorted(parts.items(), key=lambda item: item[1], reverse=True)
+    chart = pygal.HorizontalBar(**_options(str(title), show_legend=False, print_values=True))
+    # pygal draws the first bar at the bottom: smallest first puts the largest on top.
+    ordered = sorted(((str(k), v) for k, v in parts.items()), key=lambda item: (item[1], item[0]))
     chart.x_labels = [name for name, _value in ordered]
-    chart.add(title, _as_float([value for _name, value in ordered]))
+    chart.add(str(title), _as_float([value for _name, value in ordered]))
     return _svg(chart)

@@ -15,12 +15,13 @@ LOANS = ("loans:loan_list", _("Leningen"))
 INVESTORS = ("fund:investor_list", _("Investeerders"))
 BOOKS = ("reports:book_list", _("Boeken"))
 AUDIT = ("reports:audit_trail", _("Audit"))
+STATEMENTS = ("reports:statement_list", _("Overzichten"))
 
 MENUS = {
     "manager": (FUNDS, APPLICATIONS, COLLECTIVES, GRANTS, LOANS, INVESTORS, BOOKS, AUDIT),
-    "auditor": (FUNDS, BOOKS, AUDIT, APPLICATIONS, GRANTS, LOANS),
+    "auditor": (FUNDS, BOOKS, AUDIT, APPLICATIONS, GRANTS, LOANS, STATEMENTS),
     "member": (MY_COLLECTIVES, APPLICATIONS, GRANTS, LOANS),
-    "investor": (INVESTORS,),
+    "investor": (INVESTORS, STATEMENTS),
 }
 
 

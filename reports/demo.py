@@ -86,6 +86,32 @@ COLLECTIVES = [
     ("Natuurcoöperatie De Uiterwaard", CollectiveKind.OTHER, LegalForm.COOPERATIVE, [15, 13]),
 ]
 
+# The wider portfolio's borrowers (index 30 onwards), each registered a few months before it
+# first applies: (name, kind, legal form, SDGs, city, municipality). The energy co-operatives
+# are in Gelderland, where the provincial fund lends.
+PORTFOLIO_COLLECTIVES = [
+    ("Wooncoöperatie Het Binnenerf", CollectiveKind.HOUSING, LegalForm.COOPERATIVE, [11, 10], "Leiden", "Leiden"),
+    ("Zorgcoöperatie Hand in Hand", CollectiveKind.CARE, LegalForm.COOPERATIVE, [3, 10], "Enschede", "Enschede"),
+    ("Bewonersbedrijf De Wijkfabriek", CollectiveKind.RESIDENTS, LegalForm.FOUNDATION, [8, 11], "Rotterdam", "Rotterdam"),
+    ("Wooncoöperatie De Dwarsligger", CollectiveKind.HOUSING, LegalForm.COOPERATIVE, [11, 7], "Almere", "Almere"),
+    ("Buurtzorgcoöperatie Heuvelland", CollectiveKind.CARE, LegalForm.COOPERATIVE, [3], "Gulpen", "Gulpen-Wittem"),
+    ("Leerwerkbedrijf De Stadstuin", CollectiveKind.SOCIAL, LegalForm.BV, [8, 2, 12], "Den Haag", "Den Haag"),
+    ("Buurtcoöperatie Oost-Indië", CollectiveKind.RESIDENTS, LegalForm.COOPERATIVE, [11, 10], "Amsterdam", "Amsterdam"),
+    ("Wooncoöperatie De Lindeboom", CollectiveKind.HOUSING, LegalForm.COOPERATIVE, [11, 1], "Haren", "Groningen"),
+    ("Energiecoöperatie Apeldoorn Zon", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 13], "Apeldoorn", "Apeldoorn"),
+    ("Zonneveld De Hooilanden", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 13, 15], "Wapenveld", "Heerde"),
+    ("Buurtwarmte Wageningen", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 11], "Wageningen", "Wageningen"),
+    ("Berkelstroom", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 13], "Borculo", "Berkelland"),
+    ("Betuwewind", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 13], "Maurik", "Buren"),
+    ("Duurzaam Groenlo", CollectiveKind.ENERGY, LegalForm.ASSOCIATION, [7], "Groenlo", "Oost Gelre"),
+    ("Rivierstroom Rheden", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 11], "Dieren", "Rheden"),
+    ("Energiecoöperatie Veluwezoom", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 13], "Oosterbeek", "Renkum"),
+    ("Zon op Vorden", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7], "Vorden", "Bronckhorst"),
+    ("Warmtenet Barneveld", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 11, 13], "Barneveld", "Barneveld"),
+    ("Liemers Energie", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 13], "Zevenaar", "Zevenaar"),
+    ("Zonnewarmte Lingewaard", CollectiveKind.ENERGY, LegalForm.COOPERATIVE, [7, 11], "Bemmel", "Lingewaard"),
+]  # fmt: skip
+
 INVESTORS = [
     # (code, name, kind, contact)
     (
@@ -231,8 +257,10 @@ def _pay_grant(*, grant, amount, date, by, approver, description):
 
 
 def seed(progress: Callable[[str], object] = print) -> None:
-    """Two funds, six investors, thirty collectives, applications in every state, grants at
-    every stage, loans with three years of history. Everything through the services, each
+    """Two funds, six investors, fifty collectives, applications in every state, grants at
+    every stage, forty-six loans with three years of history (most paying, some late, some
+    repaid, the newest still being paid out) and the next ones approved, and the investors'
+    statements of the last complete quarter and year. Everything through the services, each
     step with the clock at the moment it happened, so the books and audit trail are real.
     Each service call commits on its own, as it does in use (entry points are durable
     transactions, docs/architecture.md), so a seed that stops halfway leaves what it did."""
@@ -286,14 +314,21 @@ def seed(progress: Callable[[str], object] = print) -> None:
     investors["INV-GLD"].users.add(investeerder)
     capital = [
         # (investor, fund, compartment, committed, [(date, paid)])
-        ("INV-BZK", rfb, CompartmentKind.REVOLVING, "1500000", [(M(0, 15), "900000"), (M(12, 15), "200000")]),
+        ("INV-BZK", rfb, CompartmentKind.REVOLVING, "1500000",
+         [(M(0, 15), "900000"), (M(12, 15), "200000"), (M(24, 15), "400000")]),
         ("INV-BZK", rfb, CompartmentKind.GRANT, "600000", [(M(0, 15), "400000")]),
         ("INV-DOEN", rfb, CompartmentKind.GRANT, "250000", [(M(1, 1), "250000")]),
-        ("INV-BANK", rfb, CompartmentKind.REVOLVING, "500000", [(M(5, 1), "250000")]),
+        ("INV-BANK", rfb, CompartmentKind.REVOLVING, "500000", [(M(5, 1), "250000"), (M(18, 1), "250000")]),
         ("INV-BURG", rfb, CompartmentKind.REVOLVING, "150000", [(M(8, 1), "150000")]),
-        ("INV-GLD", eof, CompartmentKind.REVOLVING, "2000000", [(M(2, 1), "1500000"), (M(14, 1), "250000")]),
+        ("INV-GLD", eof, CompartmentKind.REVOLVING, "2000000",
+         [(M(2, 1), "1500000"), (M(14, 1), "250000"), (M(26, 1), "250000")]),
         ("INV-GLD", eof, CompartmentKind.GRANT, "300000", [(M(2, 1), "300000")]),
         ("INV-ZWL", rfb, CompartmentKind.GRANT, "100000", [(M(3, 1), "100000")]),
+        # As the portfolio grew: a second issue of citizens' bonds, the bank co-finances the
+        # provincial energy fund, and a foundation lends through the national fund.
+        ("INV-BURG", rfb, CompartmentKind.REVOLVING, "300000", [(M(20, 1), "300000")]),
+        ("INV-BANK", eof, CompartmentKind.REVOLVING, "400000", [(M(18, 15), "250000")]),
+        ("INV-DOEN", rfb, CompartmentKind.REVOLVING, "200000", [(M(28, 1), "200000")]),
     ]  # fmt: skip
     for number, (code, fund, kind, committed, payments) in enumerate(capital, start=1):
         signed = payments[0][0] - timedelta(days=10)
@@ -358,6 +393,7 @@ def seed(progress: Callable[[str], object] = print) -> None:
                     collective=collective, verified_by=beheerder2 if index % 2 else beheerder
                 )
         collectives.append((collective, member))
+    _portfolio_collectives(collectives, beheerder, beheerder2)
 
     progress("Leningen met bijna drie jaar geschiedenis...")
     _seed_loans(
@@ -422,13 +458,105 @@ def seed(progress: Callable[[str], object] = print) -> None:
             day=M(month, 10),
             rng=rng,
         )
+    # Approved lately, to be contracted: the next loans of both funds.
+    funds = {"rfb": rfb, "eof": eof}
+    for fund_key, index, amount, months, ago, impact, purpose in APPROVED_PIPELINE:
+        collective, member = collectives[index]
+        _application_at_stage(
+            fund=funds[fund_key],
+            collective=collective,
+            member=member,
+            kind=ApplicationKind.LOAN,
+            stage="approved",
+            amount=amount,
+            managers=(beheerder, beheerder2),
+            day=today - timedelta(days=ago - 9),  # decided ``ago`` days before today
+            rng=rng,
+            term_months=months,
+            impact=_impact(impact),
+            purpose=purpose,
+        )
+
+    progress("Investeerdersoverzichten...")
+    _issue_statements((rfb, eof), beheerder, today)
+
+
+def _issue_statements(funds, manager, today: date) -> None:
+    """The investors' statements of the last complete quarter and the last complete year,
+    issued today by a manager, as a fund would after each period (docs/statements.md)."""
+    from reports.investor_statements import last_complete_quarter, parse_period
+    from reports.statements import statements_issue
+
+    for key in (last_complete_quarter(today), str(today.year - 1)):
+        period = parse_period(key, today=today)
+        for fund in funds:
+            statements_issue(fund=fund, period=period, issued_by=manager, workers=2)
+
+
+def _portfolio_collectives(collectives, first, second) -> None:
+    """Register and verify the wider portfolio's borrowers (PORTFOLIO_COLLECTIVES), each about
+    three months before it first applies. They draw from a random stream of their own, so
+    the thirty collectives before them and everything seeded after come out as they did."""
+    rng = random.Random(20261129)  # noqa: S311 - deterministic demo data, not security
+    first_use: dict[int, date] = {}
+    for story in LOAN_STORIES:
+        day = story.at("contracted")
+        first_use[story.collective_index] = min(day, first_use.get(story.collective_index, day))
+    for _fund, index, _amount, _months, ago, _impact, _purpose in APPROVED_PIPELINE:
+        first_use.setdefault(index, clock.today() - timedelta(days=ago))
+    streets = ["Kerkstraat", "Molenweg", "Schoolstraat", "Stationsweg", "Marktplein", "Dijkweg"]
+    for offset, row in enumerate(PORTFOLIO_COLLECTIVES):
+        name, kind, legal_form, sdgs, city, municipality = row
+        index = len(collectives)
+        member = _user(
+            f"contact{index:02d}",
+            "Contact",
+            name.split()[-1],
+            email=f"contact{index:02d}@example.org",
+            login=False,
+        )
+        registered = max(first_use[index] - timedelta(days=100), M(0, 1) - timedelta(days=12))
+        with _on(registered):
+            collective = fs.collective_register(
+                registered_by=member,
+                member=member,
+                name=name,
+                kind=kind,
+                legal_form=legal_form,
+                kvk_number=_kvk(rng),
+                iban=_iban(rng),
+                street=f"{streets[offset % len(streets)]} {rng.randrange(1, 120)}",
+                postcode=_postcode(rng),
+                city=city,
+                municipality=municipality,
+                members_count=rng.randrange(25, 900),
+                sdgs=sdgs,
+                email=f"info{index:02d}@example.org",
+            )
+        with _on(registered + timedelta(days=2)):
+            fs.collective_verify(collective=collective, verified_by=second if index % 2 else first)
+        collectives.append((collective, member))
 
 
 def _application_at_stage(
-    *, fund, collective, member, kind, stage, amount, managers, day, rng, term_months=None
+    *,
+    fund,
+    collective,
+    member,
+    kind,
+    stage,
+    amount,
+    managers,
+    day,
+    rng,
+    term_months=None,
+    impact: dict | None = None,
+    purpose: str = "",
 ):
     """An application taken to ``stage``, each step on its own day around ``day`` (the
-    decision's day; a grant is awarded on it). A step whose day has not come yet waits."""
+    decision's day; a grant is awarded on it). A step whose day has not come yet waits.
+    ``impact`` (households reached, kWh a year, volunteers, CO2) and ``purpose`` as the
+    collective wrote them; without them the indicators are drawn from ``rng``."""
     first, second = managers
     today = clock.today()
     steps = {
@@ -453,18 +581,24 @@ def _application_at_stage(
             kind=kind,
             title=("Startsubsidie " if kind == ApplicationKind.GRANT else "Ontwikkellening ")
             + collective.name,
-            purpose=f"{collective.name} vraagt steun voor {PURPOSES[collective.kind]}.",
+            purpose=f"{collective.name} vraagt steun voor {purpose or PURPOSES[collective.kind]}.",
             amount_requested=amount,
             created_by=member,
             term_months=None
             if kind == ApplicationKind.GRANT
             else term_months or rng.choice([60, 120, 180]),
             sdgs=collective.sdgs,
-            households_reached=rng.randrange(20, 600),
-            kwh_per_year=rng.randrange(50, 900) * 1000
-            if collective.kind == CollectiveKind.ENERGY
-            else None,
-            volunteers=rng.randrange(3, 40),
+            **(
+                impact
+                if impact is not None
+                else {
+                    "households_reached": rng.randrange(20, 600),
+                    "kwh_per_year": rng.randrange(50, 900) * 1000
+                    if collective.kind == CollectiveKind.ENERGY
+                    else None,
+                    "volunteers": rng.randrange(3, 40),
+                }
+            ),
             budget_lines=[
                 ("Advies en onderzoek", amount * Decimal("0.4")),
                 ("Uitvoering", amount * Decimal("0.6")),
@@ -568,11 +702,38 @@ class LoanStory:
     write_off: tuple[int, int] | None = None
     convert: tuple[int, int] | None = None
     settle_early: tuple[int, int] | None = None
+    # What the application says the project does: (households reached, kWh a year or None,
+    # volunteers), and what for; without them they are drawn (the first nineteen stories).
+    impact: tuple[int, int | None, int] | None = None
+    purpose: str = ""
     loan: object = field(default=None, repr=False)
 
     def at(self, kind: str) -> date | None:
         value = getattr(self, kind)
         return None if value is None else M(*value)
+
+    def application_impact(self) -> dict | None:
+        return _impact(self.impact)
+
+
+# Grid electricity (and the gas a heat network replaces) avoided, roughly 0.35 kg CO2 a kWh:
+# in tonnes.
+CO2_TONNES_PER_KWH = Decimal("0.00035")
+
+
+def _impact(impact: tuple[int, int | None, int] | None) -> dict | None:
+    """The application's impact fields from (households reached, kWh a year, volunteers)."""
+    if impact is None:
+        return None
+    households, kwh, volunteers = impact
+    return {
+        "households_reached": households,
+        "kwh_per_year": kwh,
+        "volunteers": volunteers,
+        "co2_tonnes_per_year": None
+        if kwh is None
+        else (kwh * CO2_TONNES_PER_KWH).quantize(Decimal("0.1")),
+    }
 
 
 D = Decimal
@@ -610,6 +771,84 @@ LOAN_STORIES = [
     LoanStory("eof", 4, D("180000"), "EOF", (6, 1), [((6, 15), D("180000"))], 24),
     LoanStory("eof", 5, D("300000"), "EOF", (20, 1), [((21, 1), D("200000")), ((24, 1), D("100000"))], 180),
     LoanStory("eof", 3, D("150000"), "EOF", (28, 1), [((28, 15), D("150000"))], 120),
+    # --- the wider portfolio ----------------------------------------------------------------
+    # Most pay every instalment; a few fell behind lately (as of today 1-30, 31-60, 61-90 and
+    # over 90 days: they stopped paying one, two, three and five months ago); bridging loans
+    # repaid in full; the newest wait for their next tranche, or for their first.
+    # The national fund (rfb): every kind of collective, all over the country.
+    LoanStory("rfb", 8, D("40000"), "ONT", (1, 10), [((1, 20), D("40000"))], 60,
+              impact=(85, None, 34), purpose="een dagvoorziening en vervoer voor ouderen in het dorp"),
+    LoanStory("rfb", 16, D("85000"), "ONT", (6, 1), [((6, 15), D("50000")), ((9, 1), D("35000"))], 120,
+              impact=(640, None, 25), purpose="de inrichting van een wijkrestaurant met leerwerkplekken"),
+    LoanStory("rfb", 20, D("35000"), "ONT", (9, 1), [((9, 15), D("35000"))], 84,
+              impact=(780, None, 40), purpose="isolatie en een warmtepomp voor het dorpshuis"),
+    LoanStory("rfb", 23, D("60000"), "VFS", (11, 1), [((11, 10), D("60000"))], 24, settle_early=(21, 20),
+              impact=(1200, None, 15),
+              purpose="voorfinanciering van de gemeentelijke subsidie voor buurtinitiatieven"),
+    LoanStory("rfb", 25, D("15000"), "ONT", (13, 1), [((13, 15), D("15000"))], 60, stops_paying=(33, 1),
+              impact=(350, None, 28), purpose="gereedschap en een bedrijfsbus voor de reparatiewerkplaats"),
+    LoanStory("rfb", 30, D("250000"), "WON", (14, 1), [((14, 15), D("150000")), ((20, 1), D("100000"))], 240,
+              impact=(36, None, 12), purpose="de bouw van 36 betaalbare huurwoningen rond een gedeeld erf"),
+    LoanStory("rfb", 26, D("50000"), "ONT", (16, 1), [((16, 15), D("50000"))], 60, stops_paying=(34, 1),
+              impact=(900, None, 45), purpose="een tweede winkel met sorteerruimte"),
+    LoanStory("rfb", 31, D("70000"), "ONT", (18, 1), [((18, 15), D("70000"))], 120,
+              impact=(160, None, 38),
+              purpose="de opstart van buurtzorgteams en een steunpunt voor mantelzorgers"),
+    LoanStory("rfb", 18, D("30000"), "ONT", (21, 1), [((21, 15), D("30000"))], 60, stops_paying=(31, 1),
+              impact=(420, None, 19),
+              purpose="de aankoop en opknap van het oude schoolgebouw als ontmoetingsplek"),
+    LoanStory("rfb", 32, D("110000"), "ONT", (23, 1), [((23, 15), D("60000")), ((26, 1), D("50000"))], 120,
+              impact=(1800, None, 27),
+              purpose="de verbouwing van een leegstaande fabriekshal tot wijkwerkplaats"),
+    LoanStory("rfb", 24, D("100000"), "VFS", (25, 1), [((25, 10), D("100000"))], 24, settle_early=(33, 20),
+              impact=(2500, None, 11),
+              purpose="voorfinanciering van de toegezegde bijdragen van gemeente en fondsen"),
+    LoanStory("rfb", 33, D("180000"), "WON", (27, 1), [((27, 15), D("180000"))], 300,
+              impact=(24, None, 9), purpose="de ontwikkeling van 24 energieneutrale huurwoningen"),
+    LoanStory("rfb", 21, D("60000"), "ONT", (29, 1), [((29, 15), D("60000"))], 120, stops_paying=(35, 1),
+              impact=(610, None, 23), purpose="de overname van de dorpswinkel als coöperatieve supermarkt"),
+    LoanStory("rfb", 34, D("45000"), "ONT", (31, 1), [((31, 15), D("45000"))], 84,
+              impact=(120, None, 30), purpose="een kleinschalig zorghuis voor ouderen uit de kernen"),
+    LoanStory("rfb", 35, D("95000"), "ONT", (33, 1), [((33, 15), D("40000")), ((36, 15), D("55000"))], 120,
+              impact=(260, None, 35), purpose="een stadstuin met kas en leerwerkplekken voor jongeren"),
+    LoanStory("rfb", 36, D("150000"), "ONT", (34, 10), [((34, 20), D("50000")), ((38, 1), D("100000"))], 120,
+              impact=(950, None, 42),
+              purpose="de inrichting van een buurthuis met kinderopvang en werkplekken"),
+    # The provincial energy fund (eof-gelderland): energy co-operatives in Gelderland.
+    LoanStory("eof", 38, D("120000"), "EOF", (4, 1), [((4, 15), D("120000"))], 120,
+              impact=(420, 1_150_000, 18), purpose="zonnepanelen op de daken van scholen en sporthallen"),
+    LoanStory("eof", 39, D("250000"), "EOF", (8, 1), [((8, 15), D("150000")), ((11, 1), D("100000"))], 180,
+              impact=(3400, 9_800_000, 12),
+              purpose="de ontwikkeling van een zonneveld van 10 MWp met de buurt als eigenaar"),
+    LoanStory("eof", 40, D("80000"), "EOF", (10, 1), [((10, 15), D("80000"))], 84, settle_early=(30, 15),
+              impact=(310, 2_400_000, 22), purpose="de haalbaarheid en het ontwerp van een buurtwarmtenet"),
+    LoanStory("eof", 41, D("60000"), "EOF", (13, 1), [((13, 15), D("60000"))], 120, stops_paying=(34, 1),
+              impact=(230, 640_000, 9), purpose="zonnepanelen op agrarische daken in het buitengebied"),
+    LoanStory("eof", 42, D("240000"), "EOF", (17, 1), [((17, 15), D("140000")), ((21, 1), D("100000"))], 180,
+              impact=(5200, 14_500_000, 31),
+              purpose="de ontwikkeling van twee windturbines in eigendom van de omgeving"),
+    LoanStory("eof", 43, D("45000"), "EOF", (19, 1), [((19, 15), D("45000"))], 60,
+              impact=(140, 380_000, 7), purpose="een collectief zonnedak op het sportcomplex"),
+    LoanStory("eof", 44, D("150000"), "EOF", (22, 1), [((22, 15), D("150000"))], 120,
+              impact=(1050, 2_900_000, 14), purpose="een drijvend zonnepark op de plas bij de uiterwaarden"),
+    LoanStory("eof", 45, D("90000"), "EOF", (26, 1), [((26, 15), D("90000"))], 120, stops_paying=(31, 1),
+              impact=(290, 820_000, 11), purpose="zonnedaken en een buurtbatterij"),
+    LoanStory("eof", 46, D("20000"), "EOF", (30, 1), [((30, 15), D("20000"))], 60,
+              impact=(58, 160_000, 5), purpose="zonnepanelen op het dak van het dorpshuis"),
+    LoanStory("eof", 47, D("175000"), "EOF", (32, 1), [((32, 15), D("75000")), ((37, 1), D("100000"))], 180,
+              impact=(520, 4_100_000, 16),
+              purpose="de aanleg van een warmtenet op aardwarmte voor de nieuwbouwwijk"),
+    LoanStory("eof", 48, D("220000"), "EOF", (34, 15), [((36, 1), D("220000"))], 180,
+              impact=(2100, 6_200_000, 10), purpose="de ontwikkeling van een zonnepark langs de snelweg"),
+]  # fmt: skip
+
+# Loan applications approved lately and not yet contracted (what the forecast expects to go
+# out): (fund, collective index, amount, months, days ago decided, impact, purpose).
+APPROVED_PIPELINE = [
+    ("rfb", 37, D("200000"), 300, 12, (28, None, 10),
+     "de aankoop en verbouwing van een voormalig klooster tot 28 woningen"),
+    ("eof", 49, D("130000"), 120, 6, (470, 1_300_000, 13),
+     "een zonnewarmte-installatie met seizoensopslag voor de wijk"),
 ]  # fmt: skip
 
 
@@ -675,10 +914,12 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
     is due on its due date (or stop), and the managers contract, pay out, restructure, write
     off, convert and settle, each on its day."""
     from loans import services as ls
-    from loans.models import LoanState
+    from loans.models import Loan, LoanState
 
     first, second = managers
     today = clock.today()
+    for story in LOAN_STORIES:  # a second seed in the same process starts afresh
+        story.loan = None
     with _on(M(0, 1) - timedelta(days=50)):
         products = _products(funds, first)
 
@@ -742,6 +983,8 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
                 day=day,
                 rng=rng,
                 term_months=story.months,
+                impact=story.application_impact(),
+                purpose=story.purpose,
             )
             with _on(day):
                 story.loan = ls.loan_contract(
@@ -763,15 +1006,20 @@ def _seed_loans(*, funds, managers, collectives, rng, progress) -> None:
                     invoice_reference=f"F{day:%Y%m}-{story.collective_index:02d}",
                 )
         elif kind == "payments":
-            for s in LOAN_STORIES:
-                if s.loan is None:
-                    continue
-                s.loan.refresh_from_db()
+            # The loans as they are now and what is due on each, read once for all of them
+            # (one loan's repayment changes no other loan's position).
+            contracted = [s for s in LOAN_STORIES if s.loan is not None]
+            fresh = Loan.objects.in_bulk([s.loan.pk for s in contracted])
+            payers = []
+            for s in contracted:
+                s.loan = fresh[s.loan.pk]
                 stops, restructured = s.at("stops_paying"), s.at("restructure")
                 paying = stops is None or day < stops or (restructured and day > restructured)
-                if s.loan.state not in (LoanState.DISBURSING, LoanState.ACTIVE) or not paying:
-                    continue
-                due = sum((i.amount for i in ls.loan_status(s.loan).items(day)), Decimal("0"))
+                if s.loan.state in (LoanState.DISBURSING, LoanState.ACTIVE) and paying:
+                    payers.append(s)
+            statuses = ls.loan_statuses([s.loan for s in payers])
+            for s in payers:
+                due = sum((i.amount for i in statuses[s.loan.pk].items(day)), Decimal("0"))
                 if due > 0:
                     with _on(day):
                         ls.repayment_record(

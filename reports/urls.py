@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import forecast_views, loan_statement_views, statement_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -17,6 +17,32 @@ urlpatterns = [
     path("boeken/<slug:slug>/journaal/<int:pk>/", views.entry_detail, name="entry_detail"),
     path("audit/", views.audit_trail, name="audit_trail"),
     # investor statements
+    path("overzichten/", statement_views.statement_list, name="statement_list"),
+    path(
+        "overzichten/<int:pk>/pdf/",
+        statement_views.statement_download,
+        name="statement_download",
+    ),
+    path(
+        "fondsen/<slug:slug>/investeerdersoverzichten/",
+        statement_views.statement_run,
+        name="statement_run",
+    ),
     # pool forecast
+    path(
+        "fondsen/<slug:slug>/poolprognose/",
+        forecast_views.pool_forecast_page,
+        name="pool_forecast",
+    ),
     # collectives' loan statements
+    path(
+        "leningen/<str:number>/rekeningoverzicht/",
+        loan_statement_views.loan_statement_pdf,
+        name="loan_statement_pdf",
+    ),
+    path(
+        "leningen/<str:number>/jaaropgave/<int:year>/",
+        loan_statement_views.interest_statement_pdf,
+        name="interest_statement_pdf",
+    ),
 ]

@@ -129,6 +129,12 @@ loans:repayments_import          L     200   200   403   403   403   403   403
 loans:portfolio                  L     200   404   403   403   403   200   403
 loans:product_list               L     200   404   403   403   403   200   403
 loans:product_create             L     200   404   403   403   403   403   403
+reports:statement_list           L     200   200   404   404   200   200   404
+reports:statement_download       L     404   404   404   404   404   404   404
+reports:statement_run            L     200   404   404   404   404   200   404
+reports:pool_forecast            L     200   404   404   404   404   200   404
+reports:loan_statement_pdf       L     200   404   200   404   404   200   404
+reports:interest_statement_pdf   L     200   404   200   404   404   200   404
 two_factor:overview              L     200   200   200   200   200   200   200
 two_factor:enrol                 L     200   200   403   403   403   200   403
 two_factor:verify                L     R     R     R     R     R     R     R
@@ -197,6 +203,13 @@ URL_KWARGS = {
     "loans:receipt_dispose": lambda w: {"pk": w.loans.receipt.pk},
     "loans:receipt_disposal_decide": lambda w: {"pk": w.loans.disposal.pk},
     "loans:portfolio": lambda w: {"slug": w.fund_a.slug},
+    # No statement has been issued in this world: every reader gets a 404
+    # (tests/reports/test_investor_statements.py downloads real ones, per role).
+    "reports:statement_download": lambda w: {"pk": 999999},
+    "reports:statement_run": lambda w: {"slug": w.fund_a.slug},
+    "reports:pool_forecast": lambda w: {"slug": w.fund_a.book.slug},
+    "reports:loan_statement_pdf": lambda w: {"number": w.loans.loan.number},
+    "reports:interest_statement_pdf": lambda w: {"number": w.loans.loan.number, "year": 2026},
     "loans:product_list": lambda w: {"slug": w.fund_a.slug},
     "loans:product_create": lambda w: {"slug": w.fund_a.slug},
 }
