@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pygal
+from django.utils.formats import number_format
 from pygal.style import Style
-
-from ledger.money import format_amount
 
 STYLE = Style(
     background="white",
@@ -51,9 +50,11 @@ def _svg(chart) -> str:
 
 
 def _euro(value) -> str:
+    """Whole euros as the reader's locale writes them: ``€ 250.000`` (``€ 250,000``)."""
     if value is None:
         return ""
-    return format_amount(Decimal(str(value)).quantize(Decimal("1")), "EUR").replace(",00", "")
+    euros = Decimal(str(value)).quantize(Decimal("1"), ROUND_HALF_UP)
+    return f"€\N{NO-BREAK SPACE}{number_format(euros, decimal_pos=0, force_grouping=True)}"
 
 
 def _options(title: str, **extra) -> dict:

@@ -393,7 +393,9 @@ def _quarter_end_before(day: Date) -> Date:
     return Date(day.year, first_month, 1) - timedelta(days=1)
 
 
-def _quality(fund: Fund, sums: _Sums, loans: list[Loan], end: Date) -> Quality:
+def _quality(
+    fund: Fund, sums: _Sums, loans: list[Loan], disbursed: dict[str, int], end: Date
+) -> Quality:
     serviced = [
         loan
         for loan in loans
@@ -414,29 +416,36 @@ def _quality(fund: Fund, sums: _Sums, loans: list[Loan], end: Date) -> Quality:
         if position.days_past_due > 30:
             at_risk += position.principal
     par30 = (at_risk / total).quantize(SHARE) if total > 0 else Decimal("0.0000")
-    disbursed = sums.moved_ever(chart.LOANS_PRINCIPAL, DISBURSEMENT)
+    lent = sums.moved_ever(chart.LOANS_PRINCIPAL, DISBURSEMENT)
     lost = -sums.moved_ever(chart.LOANS_PRINCIPAL, (WRITE_OFF, CONVERSION))
-    ratio = (Decimal(lost) / Decimal(disbursed)).quantize(SHARE) if disbursed > 0 else SHARE * 0
+    ratio = (Decimal(lost) / Decimal(lent)).quantize(SHARE) if lent > 0 else SHARE * 0
     return Quality(
         outstanding=_euros(sums.balance(chart.LOANS_PRINCIPAL)),
         buckets=[BucketRow(b, rows[b][0], rows[b][1], rows[b][2]) for b in BUCKETS],
         par30=par30,
         write_off_ratio=ratio,
-        by_state=_states_at(loans, end),
+        by_state=_states_at(loans, disbursed, end),
     )
 
 
-def _states_at(loans: list[Loan], end: Date) -> list[tuple[str, int]]:
-    """Loans by state at the period end: a loan closed after it was still running then."""
+def _states_at(loans: list[Loan], disbursed: dict[str, int], end: Date) -> list[tuple[str, int]]:
+    """Loans by state as they stood at the period end: closed by then as they closed
+    (repaid, written off, converted); else contracted (nothing paid out by then), being paid
+    out (less than the principal disbursed by then: ``disbursed``, cents per loan) or active."""
     counts: dict[str, int] = defaultdict(int)
     for loan in loans:
         if loan.contracted_on > end:
             continue
-        state = loan.state
-        if loan.closed_on and loan.closed_on > end:
-            state = LoanState.ACTIVE
-        elif not loan.closed_on and (loan.start_date is None or loan.start_date > end):
-            state = LoanState.CONTRACTED
+        if loan.closed_on and loan.closed_on <= end:
+            state = loan.state
+        else:
+            out = from_cents(disbursed.get(loan.number, 0))
+            if out <= 0:
+                state = LoanState.CONTRACTED
+            elif out < loan.principal:
+                state = LoanState.DISBURSING
+            else:
+                state = LoanState.ACTIVE
         counts[state] += 1
     labels = dict(LoanState.choices)
     return [(labels[s], counts[s]) for s in LoanState.values if counts[s]]  # lazy labels
@@ -519,7 +528,8 @@ def fund_figures(fund: Fund, period: Period) -> FundFigures:
     loans = list(Loan.objects.filter(fund=fund, contracted_on__lte=period.end).order_by("pk"))
     day_before = period.start - timedelta(days=1)
     undisbursed_start = _undisbursed(loans, _disbursed_by(fund, day_before), day_before)
-    undisbursed_end = _undisbursed(loans, _disbursed_by(fund, period.end), period.end)
+    disbursed_end = _disbursed_by(fund, period.end)
+    undisbursed_end = _undisbursed(loans, disbursed_end, period.end)
     cash_start = _euros(sums.balance(chart.BANK_REVOLVING, at_start=True))
     cash_end = _euros(sums.balance(chart.BANK_REVOLVING))
     principal = chart.LOANS_PRINCIPAL
@@ -570,7 +580,7 @@ def fund_figures(fund: Fund, period: Period) -> FundFigures:
         undisbursed_end=undisbursed_end,
         flows=flows,
         revolving=revolving,
-        quality=_quality(fund, sums, loans, period.end),
+        quality=_quality(fund, sums, loans, disbursed_end, period.end),
         impact=_impact(fund, loans, period.end),
         compartments=compartments,
         pool_months=_pool_months(fund, sums, period.end),

@@ -84,7 +84,7 @@ def fund_charts(figures: FundFigures, forecast) -> dict[str, str]:
             [label for label, _o, _b in figures.quarters],
             {
                 _("Uitgeleend"): [o for _l, o, _b in figures.quarters],
-                _("Terugbetaald"): [b for _l, _o, b in figures.quarters],
+                _("Afgelost"): [b for _l, _o, b in figures.quarters],
             },
         ),
         "sdg": charts.share_chart(
@@ -182,11 +182,9 @@ def statement_htmls(fund: Fund, period: Period, todo, commitments) -> Iterator[J
                 svgs[language] = fund_charts(figures, forecast)
         number = statement_number(fund, period, inv, version)
         part = investor_figures(figures, inv, commitments[inv.pk])
-        html = render_html(
-            TEMPLATE,
-            _context(figures, forecast, part, number, version, issued_on, svgs[language]),
-            language=language,
-        )
+        with translation.override(language):
+            context = _context(figures, forecast, part, number, version, issued_on, svgs[language])
+        html = render_html(TEMPLATE, context, language=language)
         yield Job(investor=inv, version=version, number=number, language=language, html=html)
 
 

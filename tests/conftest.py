@@ -6,6 +6,7 @@ The suite runs on SQLite by default and on PostgreSQL with ``DATABASE_URL`` set,
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from datetime import datetime
@@ -72,6 +73,7 @@ def _ledger_rules_on_sqlite(request):
         dbrules.install(connection)
     else:
         dbrules.install_guards(connection)
+    _statement_guards(install=True)
     yield
     if transactional and connection.vendor == "sqlite":
         dbrules.uninstall(connection)
@@ -79,6 +81,19 @@ def _ledger_rules_on_sqlite(request):
         # PostgreSQL's test flush is a TRUNCATE, which the ledger refuses; lift that guard
         # (and the closed-period guard, whose rows the flush empties too) for the flush only.
         dbrules.remove_guards(connection)
+    if transactional:
+        _statement_guards(install=False)
+
+
+def _statement_guards(*, install: bool) -> None:
+    """The triggers that keep issued investor statements as they were sent
+    (reports/migrations/0001_investor_statements.py): dropped, and with ``install`` created
+    again, with the migration's own SQL, like the ledger's guards above."""
+    migration = importlib.import_module("reports.migrations.0001_investor_statements")
+    create, drop = migration.SQL[connection.vendor]
+    with connection.cursor() as cursor:
+        for sql in drop + (create if install else []):
+            cursor.execute(sql)
 
 
 @pytest.fixture

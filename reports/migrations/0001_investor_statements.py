@@ -55,7 +55,8 @@ SQL = {
                LANGUAGE plpgsql AS $$
                BEGIN
                  RAISE EXCEPTION 'reports_investorstatement is append-only: an issued '
-                   'statement is never changed or deleted';
+                   'statement is never changed or deleted'
+                   USING ERRCODE = 'restrict_violation';
                END $$""",
             """CREATE TRIGGER reports_statement_no_update BEFORE UPDATE OR DELETE
                ON reports_investorstatement FOR EACH ROW

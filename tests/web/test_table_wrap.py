@@ -12,7 +12,7 @@ TEMPLATES = sorted(
     for app in ("config", "fund", "loans", "ledger", "reports")
     for p in (ROOT / app).rglob("templates/**/*.html")
 )
-# PDFs are laid out for A4 by WeasyPrint; they do not scroll.
+# PDFs are laid out for A4 by WeasyPrint (reports/templates/reports/pdf/); they do not scroll.
 PRINT = re.compile(r"(pdf|print)", re.I)
 
 
@@ -23,7 +23,7 @@ def test_there_are_templates_to_check():
 def test_every_screen_table_scrolls_in_its_own_box():
     unwrapped = []
     for path in TEMPLATES:
-        if PRINT.search(path.name):
+        if PRINT.search(path.name) or "pdf" in path.parts:
             continue
         text = path.read_text()
         for match in re.finditer(r"<table[\s>]", text):
