@@ -10,7 +10,7 @@ It builds a scratch SQLite database (``--db``, removed first): the demo (two fun
 three years of history), then ``--investors`` more investors, each with a commitment and a
 contribution to the revolving compartment of the fund ``rfb`` in the period. Then:
 
-1. the floor: ``--floor-sample`` of the statements' HTML (``statement_htmls``, evenly
+1. the floor: the statements' HTML (``statement_htmls``; ``--floor-sample N``: N of them,
    spread over the investors) laid out with bare
    ``weasyprint.HTML(string=...).write_pdf()`` in a process pool of the same size, timed;
 2. the run: ``reports.statements.statements_issue`` for 2026-Q3 (``--period``), workers as
@@ -108,8 +108,8 @@ def _bare(html: str) -> int:
 
 
 def floor(fund, period, workers: int, sample: int) -> tuple[float, int]:
-    """Lay ``sample`` of the run's statements (evenly spread) out with bare WeasyPrint: the
-    same HTML, in a pool of the same size."""
+    """Lay the run's statements (or ``sample`` of them, evenly spread) out with bare
+    WeasyPrint: the same HTML, in a pool of the same size."""
     from django.db import connections
 
     from reports.investor_statements import commitments_by_investor
@@ -117,9 +117,11 @@ def floor(fund, period, workers: int, sample: int) -> tuple[float, int]:
 
     commitments = commitments_by_investor(fund, period)
     investors = sorted({c.investor for rows in commitments.values() for c in rows}, key=str)
-    htmls = [
-        job.html for job in statement_htmls(fund, period, [(i, 1) for i in investors], commitments)
-    ]
+    if sample:
+        step = max(1, len(investors) // sample)
+        investors = investors[::step][:sample]
+    todo = [(investor, 1) for investor in investors]
+    htmls = [job.html for job in statement_htmls(fund, period, todo, commitments)]
     connections.close_all()
     started = time.monotonic()
     context = multiprocessing.get_context("fork")
@@ -134,7 +136,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--period", default="2026-Q3")
     parser.add_argument(
-        "--floor-sample", type=int, default=100, help="statements laid out bare, each time"
+        "--floor-sample",
+        type=int,
+        default=0,
+        help="lay out only this many statements bare for the floor (0: all of them)",
     )
     scratch = Path(tempfile.gettempdir()) / "burgerfonds_bench_statements.sqlite3"
     parser.add_argument("--db", type=Path, default=scratch)
