@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fund.models import Application, Collective, Commitment, Fund, Grant
+from fund.models import Application, Collective, Commitment, CompartmentKind, Fund, Grant
 from ledger import chart, clock
 from ledger.models import JournalLine
 from ledger.money import ZERO, from_cents
@@ -33,6 +34,10 @@ from loans.models import Loan, LoanState
 from loans.position import BUCKET_LIMITS, OVER_90
 from loans.selectors import loan_positions_at
 
+# The compartments in the order a statement shows them, with their (lazy) labels.
+COMPARTMENTS = tuple(
+    (kind, kind.label) for kind in (CompartmentKind.REVOLVING, CompartmentKind.GRANT)
+)
 BUCKETS = [bucket for _limit, bucket in BUCKET_LIMITS] + [OVER_90]
 PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4]))?$")
 SHARE = Decimal("0.0001")
@@ -130,32 +135,36 @@ class _Sums:
     before: dict = field(default_factory=lambda: defaultdict(int))
     within: dict = field(default_factory=lambda: defaultdict(int))
 
+    @cached_property
+    def _totals(self) -> dict:
+        """Cents per (account, party, source, within the period), and per (account, party,
+        within): with party None over all parties. Built once, so each figure is a look-up,
+        not a scan, however many investors (parties) a run has."""
+        totals: dict = defaultdict(int)
+        for within, part in ((False, self.before), (True, self.within)):
+            for (account, source, party), cents in part.items():
+                for who in {party, None}:
+                    totals[(account, who, source, within)] += cents
+                    totals[(account, who, within)] += cents
+        return totals
+
     def balance(self, code: str, *, at_start: bool = False, party: str | None = None) -> int:
         """Debit-positive balance of ``code`` at the start of the period or at its end."""
-        total = 0
-        for part in (self.before,) if at_start else (self.before, self.within):
-            for (account, _source, line_party), cents in part.items():
-                if account == code and (party is None or line_party == party):
-                    total += cents
-        return total
+        before = self._totals.get((code, party, False), 0)
+        return before if at_start else before + self._totals.get((code, party, True), 0)
 
     def moved(self, code: str, sources, *, party: str | None = None) -> int:
         """Debit-positive movement of ``code`` within the period from entries of ``sources``
         (a reversal counts as its original's source, negative)."""
         sources = (sources,) if isinstance(sources, str) else tuple(sources)
-        return sum(
-            cents
-            for (account, source, line_party), cents in self.within.items()
-            if account == code and source in sources and (party is None or line_party == party)
-        )
+        return sum(self._totals.get((code, party, source, True), 0) for source in sources)
 
     def moved_ever(self, code: str, sources) -> int:
         sources = (sources,) if isinstance(sources, str) else tuple(sources)
         return sum(
-            cents
-            for part in (self.before, self.within)
-            for (account, source, _p), cents in part.items()
-            if account == code and source in sources
+            self._totals.get((code, None, source, within), 0)
+            for source in sources
+            for within in (False, True)
         )
 
 
@@ -546,8 +555,8 @@ def fund_figures(fund: Fund, period: Period) -> FundFigures:
         grants_paid=_euros(sums.moved(chart.GRANTS_PAYABLE, GRANT_PAYMENT)),
         written_off=_euros(-sums.moved(principal, WRITE_OFF)),
         converted=_euros(-sums.moved(principal, CONVERSION)),
-        interest_income=_euros(-_all_moved(sums, chart.INTEREST_INCOME)),
-        fee_income=_euros(-_all_moved(sums, chart.FEE_INCOME)),
+        interest_income=_euros(-_moved_in_period(sums, chart.INTEREST_INCOME)),
+        fee_income=_euros(-_moved_in_period(sums, chart.FEE_INCOME)),
     )
     capital = _euros(-sums.balance(chart.CAPITAL_REVOLVING))
     disbursed_ever = _euros(sums.moved_ever(principal, DISBURSEMENT))
@@ -567,7 +576,7 @@ def fund_figures(fund: Fund, period: Period) -> FundFigures:
             capital_start=_euros(-sums.balance(chart.CAPITAL_ACCOUNT[kind], at_start=True)),
             capital_end=_euros(-sums.balance(chart.CAPITAL_ACCOUNT[kind])),
         )
-        for kind, label in _compartment_labels()
+        for kind, label in COMPARTMENTS
     ]
     return FundFigures(
         fund=fund,
@@ -589,16 +598,8 @@ def fund_figures(fund: Fund, period: Period) -> FundFigures:
     )
 
 
-def _all_moved(sums: _Sums, code: str) -> int:
-    return sum(c for (account, _s, _p), c in sums.within.items() if account == code)
-
-
-def _compartment_labels():
-    from fund.models import CompartmentKind
-
-    return [(CompartmentKind.REVOLVING, CompartmentKind.REVOLVING.label)] + [
-        (CompartmentKind.GRANT, CompartmentKind.GRANT.label)
-    ]
+def _moved_in_period(sums: _Sums, code: str) -> int:
+    return sums.balance(code) - sums.balance(code, at_start=True)
 
 
 # --- one investor ----------------------------------------------------------------------------
@@ -656,7 +657,7 @@ def commitments_by_investor(fund: Fund, period: Period) -> dict[int, list[Commit
 def investor_figures(figures: FundFigures, investor, commitments: list[Commitment]):
     """The investor's capital in the fund, from its party on the capital accounts."""
     rows = []
-    for kind, label in _compartment_labels():
+    for kind, label in COMPARTMENTS:
         committed = sum((c.amount.amount for c in commitments if c.compartment.kind == kind), ZERO)
         code = chart.CAPITAL_ACCOUNT[kind]
         paid_total = _euros(-figures.sums.balance(code, party=investor.code))

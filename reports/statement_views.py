@@ -105,10 +105,10 @@ def statement_download(request, pk: int):
 def statement_run(request, slug: str):
     """A fund's statements: issue a run (managers of the fund), and what was issued."""
     fund = get_object_or_404(Fund.objects.select_related("book"), slug=slug)
-    roles = access.user_roles(request.user)
-    if not (manager_of(request.user, fund) or roles.auditor):
+    manages = manager_of(request.user, fund)
+    if not (manages or access.user_roles(request.user).auditor):
         raise Http404
-    may_issue = manager_of(request.user, fund) and can_write(request.user)
+    may_issue = manages and can_write(request.user)
     form = StatementRunForm(request.POST or None, fund=fund) if may_issue else None
     if request.method == "POST":
         if not may_issue:
